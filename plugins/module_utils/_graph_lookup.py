@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Names instead of GUIDs: resolve groups, users, devices, apps, scope tags and filters.
+
+Internal to this collection; it may change in any release.
+
+Every lookup returns exactly one object or fails with a message that names the option, the name
+and what was found (none, or how many). A value that is a GUID is taken as an id and checked.
+In check mode a name that does not exist yet is not an error: a previous task of the same run
+may be about to create it (the group a role creates before it assigns a profile to it). The
+resolver then warns and returns an :class:`Unresolved` placeholder, which compares unequal to
+every real id, so the plan shows the change. In a real run the same name is an error.
+
+The lists of apps, scope tags and assignment filters are read once per module run and matched
+client-side (their collections are small and their ``$filter`` support is not documented);
+groups, users and devices are looked up with ``$filter`` equality, which the directory supports
+(graph-api.md 3.3).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+    EngineError, is_guid, odata_quote)
+
+
+class Unresolved(str):
+    """A name that does not resolve yet (check mode only)."""
+
+    def __new__(cls, kind, name):
+        obj = str.__new__(cls, "(%s '%s', not created yet)" % (kind, name))
+        obj.kind = kind
+        obj.name = name
+        return obj
+
+
+# kind -> (collection path, api, name property, select)
+KINDS = {
+    "group": ("/groups", "v1.0", "displayName", "id,displayName,groupTypes"),
+    "user": ("/users", "v1.0", "userPrincipalName", "id,displayName,userPrincipalName"),
+    "device": ("/devices", "v1.0", "displayName", "id,displayName,deviceId"),
+    "app": ("/deviceAppManagement/mobileApps", "beta", "displayName", None),
+    "scope tag": ("/deviceManagement/roleScopeTags", "beta", "displayName", None),
+    "assignment filter": ("/deviceManagement/assignmentFilters", "beta", "displayName", None),
+}
+LISTED = ("app", "scope tag", "assignment filter")
+
+
+class Resolver(object):
+    def __init__(self, module):
+        self.module = module
+        self._lists = {}
+        self._by_id = {}
+
+    @property
+    def client(self):
+        return self.module.client
+
+    def _list(self, kind):
+        if kind not in self._lists:
+            path, api, _name, select = KINDS[kind]
+            params = {"$select": select} if select else None
+            self._lists[kind] = self.client.list(path, api=api, params=params)
+            for obj in self._lists[kind]:
+                self._by_id[(kind, obj["id"])] = obj
+        return self._lists[kind]
+
+    def _candidates(self, kind, name):
+        path, api, prop, select = KINDS[kind]
+        if kind in LISTED:
+            items = self._list(kind)
+        else:
+            params = {"$filter": "%s eq %s" % (prop, odata_quote(name))}
+            if select:
+                params["$select"] = select
+            items = self.client.list(path, api=api, params=params)
+        wanted = name.lower()
+        return [o for o in items if (o.get(prop) or "").lower() == wanted]
+
+    def lookup(self, kind, value, option, allow_unresolved=True):
+        """The one object of ``kind`` named (or with id) ``value``; ``option`` names the option in errors."""
+        if value is None or value == "":
+            raise EngineError("%s: a %s name is required." % (option, kind))
+        value = str(value)
+        path, api, _prop, _select = KINDS[kind]
+        if is_guid(value) or (kind == "scope tag" and value.isdigit()):
+            if (kind, value) in self._by_id:
+                return self._by_id[(kind, value)]
+            obj = self.client.get_or_none("%s/%s" % (path, value), api=api)
+            if obj is None:
+                raise EngineError("%s: no %s with id '%s' exists." % (option, kind, value))
+            self._by_id[(kind, value)] = obj
+            return obj
+        found = self._candidates(kind, value)
+        if len(found) > 1:
+            extra = ""
+            if kind == "app":
+                extra = " (%s)" % ", ".join("%s %s" % (o.get("@odata.type", "").rsplit(".", 1)[-1], o["id"])
+                                            for o in found)
+            raise EngineError("%s: %d %ss are named '%s'%s; use the id of the one you mean."
+                              % (option, len(found), kind, value, extra))
+        if not found:
+            if allow_unresolved and self.module.check_mode:
+                self.module.warn("%s: no %s named '%s' exists yet; check mode assumes an earlier task creates it."
+                                 % (option, kind, value))
+                return {"id": Unresolved(kind, value), "displayName": value}
+            raise EngineError("%s: no %s named '%s' was found." % (option, kind, value))
+        self._by_id[(kind, found[0]["id"])] = found[0]
+        return found[0]
+
+    def id(self, kind, value, option, allow_unresolved=True):
+        return self.lookup(kind, value, option, allow_unresolved)["id"]
+
+    def name(self, kind, obj_id):
+        """The display name of an id, for diffs and ``_info`` results (the id itself when gone)."""
+        if isinstance(obj_id, Unresolved):
+            return obj_id.name
+        if kind in LISTED:
+            self._list(kind)
+        obj = self._by_id.get((kind, obj_id))
+        if obj is None:
+            path, api, _prop, _select = KINDS[kind]
+            obj = self.client.get_or_none("%s/%s" % (path, obj_id), api=api) or {}
+            self._by_id[(kind, obj_id)] = obj
+        return obj.get(KINDS[kind][2]) or obj_id

@@ -1,0 +1,339 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: aad_group
+short_description: Manage a Microsoft Entra security group, assigned or dynamic
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes one Microsoft Entra ID (Azure AD) security group through Microsoft Graph v1.0,
+    found by its display name (or its id).
+  - The group is assigned (members listed by you) or dynamic (members computed by Entra from a membership rule).
+    The Autopilot device group of the user-driven Entra join tutorial is a dynamic device group; the options
+    O(all_autopilot_devices) and O(autopilot_group_tag) write the rules Microsoft documents for it.
+  - Graph allows several groups with the same display name. This module never creates a second one: when it finds
+    more than one group with the name it fails and names them, and after creating a group it waits until the
+    directory lists it, so that the next task or a re-run finds it.
+  - Only the options you set are compared and changed. O(members) is the complete list of direct members.
+author:
+  - intune.autopilot contributors
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
+options:
+  display_name:
+    description:
+      - The group's display name (at most 256 characters), the natural key of the group.
+      - Required unless O(id) is given.
+    type: str
+    aliases: [name]
+  id:
+    description:
+      - The group's object id. When set, the group is found by id and O(display_name) is a property to set.
+    type: str
+  description:
+    description: The group's description.
+    type: str
+  mail_nickname:
+    description:
+      - The mail alias (at most 64 ASCII characters, without spaces or C(@()\[]";:.<>,)).
+      - Set on creation only. When omitted it is derived from O(display_name).
+    type: str
+  membership_rule:
+    description:
+      - A dynamic membership rule. Setting it makes the group dynamic (C(groupTypes) C(DynamicMembership)).
+      - Refused before any call when longer than 3,072 characters or when its parentheses or quotes are unbalanced.
+      - Mutually exclusive with O(all_autopilot_devices) and O(autopilot_group_tag).
+    type: str
+  all_autopilot_devices:
+    description:
+      - Make the group dynamic with the rule Microsoft documents for all Windows Autopilot devices,
+        C((device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))).
+    type: bool
+  autopilot_group_tag:
+    description:
+      - Make the group dynamic with the rule Microsoft documents for the Autopilot devices of one group tag,
+        C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))).
+    type: str
+  membership_rule_processing_state:
+    description:
+      - Whether Entra evaluates the dynamic rule (V(On)) or not (V(Paused)). New dynamic groups are created V(On).
+    type: str
+    choices: [On, Paused]
+  members:
+    description:
+      - The complete list of direct members of an assigned group; members not listed are removed.
+      - Each entry is a user principal name (it contains C(@)), a directory object id (users, devices, groups),
+        or a device display name.
+      - Not allowed on dynamic groups, whose members Entra computes.
+    type: list
+    elements: str
+  state:
+    description: Whether the group should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait_timeout:
+    description:
+      - Seconds to wait after creating the group until the directory lists it (replication delay).
+    type: int
+    default: 120
+notes:
+  - "Graph application permissions: C(Group.ReadWrite.All) (C(Group.Create) suffices to create);
+    C(User.Read.All) and C(Device.Read.All) to resolve members by name."
+  - The group is returned as Graph returns it (camelCase keys), without C(@odata.context).
+seealso:
+  - module: intune.autopilot.aad_group_info
+  - name: Create a device group for Windows Autopilot
+    description: Microsoft's rules for Autopilot device groups.
+    link: https://learn.microsoft.com/autopilot/enrollment-autopilot
+"""
+
+EXAMPLES = r"""
+- name: The dynamic device group of all Autopilot devices
+  intune.autopilot.aad_group:
+    display_name: Autopilot devices
+    description: All Windows Autopilot devices
+    all_autopilot_devices: true
+
+- name: The devices of one site, by group tag
+  intune.autopilot.aad_group:
+    display_name: Autopilot devices - Berlin
+    autopilot_group_tag: BER
+
+- name: An assigned group with two users and a device
+  intune.autopilot.aad_group:
+    name: Autopilot pilot users
+    members:
+      - adele.vance@contoso.com
+      - megan.bowen@contoso.com
+      - DESKTOP-12AB34C
+
+- name: Remove a group
+  intune.autopilot.aad_group:
+    display_name: Old Autopilot group
+    state: absent
+"""
+
+RETURN = r"""
+group:
+  description: The group as Graph returns it after the change (predicted in check mode, without C(id) on create); null when absent.
+  returned: always
+  type: dict
+  sample:
+    id: 0b6d7e5f-2f1c-4d8e-9a3b-7c1d2e3f4a5b
+    displayName: Autopilot devices
+    groupTypes: [DynamicMembership]
+    membershipRule: (device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))
+    membershipRuleProcessingState: "On"
+    mailEnabled: false
+    securityEnabled: true
+members:
+  description: The direct members after the change, as given or as named by Graph; only when O(members) is set.
+  returned: when members is set
+  type: list
+  elements: str
+diff:
+  description: The managed properties before and after.
+  returned: always
+  type: dict
+"""
+
+import re
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, is_guid, wait_until_listed)
+
+ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
+GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
+MAX_RULE = 3072
+
+
+def check_rule(rule, option):
+    """Refuse a rule that Entra would reject for its shape (groups-dynamic-membership: 3,072 characters)."""
+    if len(rule) > MAX_RULE:
+        raise EngineError("%s: the rule has %d characters; Entra allows at most %d." % (option, len(rule), MAX_RULE))
+    depth, quoted = 0, False
+    for char in rule:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                raise EngineError("%s: a ')' has no matching '('." % option)
+    if quoted:
+        raise EngineError("%s: a double quote is not closed." % option)
+    if depth:
+        raise EngineError("%s: %d '(' not closed." % (option, depth))
+
+
+def derive_nickname(name):
+    nickname = re.sub(r"[^A-Za-z0-9_\-]", "", name or "")[:64]
+    return nickname or "group"
+
+
+def build(ctx):
+    params = ctx.params
+    rules = [o for o in ("membership_rule", "all_autopilot_devices", "autopilot_group_tag") if params.get(o)]
+    desired = {}
+    if params.get("id") and params.get("display_name"):
+        desired["displayName"] = params["display_name"]
+    if params.get("display_name") and len(params["display_name"]) > 256:
+        raise EngineError("display_name: at most 256 characters are allowed (got %d)." % len(params["display_name"]))
+    nickname = params.get("mail_nickname")
+    if nickname is not None and (len(nickname) > 64 or re.search(r'[@()\\\[\]";:.<>,\s]', nickname) or
+                                 any(ord(c) > 127 for c in nickname)):
+        raise EngineError("mail_nickname: at most 64 ASCII characters without spaces or @()\\[]\";:.<>, are allowed.")
+    tag = params.get("autopilot_group_tag")
+    if tag is not None and ('"' in tag or not tag.strip()):
+        raise EngineError("autopilot_group_tag: a group tag must not be empty or contain double quotes.")
+    if params.get("all_autopilot_devices") is False:
+        raise EngineError("all_autopilot_devices: only true makes sense; omit it for an assigned group.")
+    rule = None
+    if params.get("membership_rule"):
+        rule = params["membership_rule"]
+    elif params.get("all_autopilot_devices"):
+        rule = ALL_AUTOPILOT_RULE
+    elif tag:
+        rule = GROUP_TAG_RULE % tag
+    if rule is not None:
+        check_rule(rule, rules[0])
+        desired["membershipRule"] = rule
+        desired["groupTypes"] = ["DynamicMembership"]
+        if params.get("members") is not None:
+            raise EngineError("members: a dynamic group's members come from its rule; remove members or %s." % rules[0])
+    elif params.get("members") is not None:
+        desired["groupTypes"] = []
+    return desired
+
+
+def defaults(ctx):
+    body = {"mailEnabled": False, "securityEnabled": True, "groupTypes": [],
+            "mailNickname": ctx.params.get("mail_nickname") or derive_nickname(ctx.params.get("display_name"))}
+    if ctx.params.get("description") is not None:
+        body["description"] = ctx.params["description"]
+    if body["groupTypes"] == [] and (ctx.params.get("membership_rule") or ctx.params.get("all_autopilot_devices")
+                                     or ctx.params.get("autopilot_group_tag")):
+        body["membershipRuleProcessingState"] = ctx.params.get("membership_rule_processing_state") or "On"
+    return body
+
+
+def after_create(ctx, obj):
+    return wait_until_listed(ctx, obj, timeout=ctx.params["wait_timeout"])
+
+
+class Members(Relationship):
+    """Direct members, read from ``/groups/{id}/members`` (never transitive) and written through
+    ``members/$ref`` (group-post-members, group-delete-members)."""
+
+    name = "members"
+
+    def __init__(self):
+        self.labels = {}
+
+    def desired(self, ctx):
+        entries = ctx.params.get("members")
+        if entries is None:
+            return None
+        wanted = {}
+        for index, entry in enumerate(entries):
+            option = "members[%d]" % index
+            if is_guid(entry):
+                member_id = entry
+            elif "@" in entry:
+                member_id = ctx.resolver.id("user", entry, option)
+            else:
+                member_id = ctx.resolver.id("device", entry, option)
+            self.labels[member_id] = entry
+            wanted[member_id] = None
+        return wanted
+
+    def current(self, ctx, obj):
+        if isinstance(obj.get("id"), str) and obj.get("id"):
+            members = ctx.client.list("/groups/%s/members" % obj["id"], api="v1.0",
+                                      params={"$select": "id,displayName,userPrincipalName"})
+        else:
+            members = []
+        for member in members:
+            self.labels.setdefault(member["id"], member.get("userPrincipalName") or member.get("displayName") or member["id"])
+        return dict((m["id"], None) for m in members)
+
+    def describe(self, ctx, items):
+        return sorted(self.labels.get(k, k) for k in items)
+
+    def apply(self, ctx, obj, desired, current):
+        base = ctx.client.graph_url.rstrip("/")
+        for member_id in sorted(set(desired) - set(current)):
+            try:
+                ctx.client.post("/groups/%s/members/$ref" % obj["id"], api="v1.0",
+                                json={"@odata.id": "%s/v1.0/directoryObjects/%s" % (base, member_id)})
+            except GraphError as exc:
+                # Graph answers 400 Request_BadRequest "One or more added object references already
+                # exist" when the member is there already (group-post-members); that is the goal.
+                if not (exc.status == 400 and "already exist" in (exc.message or "")):
+                    raise EngineError("Failed to add member '%s' to group '%s': %s" % (self.labels.get(member_id), obj.get("displayName"), exc),
+                                      **exc.to_result())
+        for member_id in sorted(set(current) - set(desired)):
+            try:
+                ctx.client.delete("/groups/%s/members/%s/$ref" % (obj["id"], member_id), api="v1.0", missing_ok=True)
+            except GraphError as exc:
+                raise EngineError("Failed to remove member '%s' from group '%s': %s" % (self.labels.get(member_id), obj.get("displayName"), exc),
+                                  **exc.to_result())
+
+
+def resource():
+    return GraphResource(
+        name="group",
+        path="/groups",
+        api="v1.0",
+        key=("display_name", "displayName"),
+        find_by="filter",
+        build=build,
+        defaults=defaults,
+        after_create=after_create,
+        props=[
+            Prop("description", "description"),
+            Prop("mail_nickname", "mailNickname", create_only=True),
+            Prop("membership_rule_processing_state", "membershipRuleProcessingState", kind="ci"),
+            Prop("group_types", "groupTypes", kind="set"),
+            Prop("membership_rule", "membershipRule"),
+        ],
+        relationships=[Members()],
+    )
+
+
+def main():
+    module = GraphModule(
+        argument_spec=dict(
+            display_name=dict(type="str", aliases=["name"]),
+            id=dict(type="str"),
+            description=dict(type="str"),
+            mail_nickname=dict(type="str"),
+            membership_rule=dict(type="str"),
+            all_autopilot_devices=dict(type="bool"),
+            autopilot_group_tag=dict(type="str"),
+            membership_rule_processing_state=dict(type="str", choices=["On", "Paused"]),
+            members=dict(type="list", elements="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            wait_timeout=dict(type="int", default=120),
+        ),
+        required_one_of=[["display_name", "id"]],
+        mutually_exclusive=[["membership_rule", "all_autopilot_devices", "autopilot_group_tag"]],
+        supports_check_mode=True,
+    )
+    execute(module, lambda: ensure(Context(module, resource())))
+
+
+if __name__ == "__main__":
+    main()
