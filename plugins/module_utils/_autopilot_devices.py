@@ -1,0 +1,841 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Windows Autopilot device identities in bulk: input, validation, planning and the import engine.
+
+This is private to the collection (leading underscore): modules ``autopilot_device`` and
+``autopilot_device_info`` are its only callers. Registering devices is a bulk operation with an
+asynchronous import, so it does not fit the single-resource engine; it is written here in two layers:
+
+* pure functions (no I/O): hash/serial/UPN checks, the CSV reader, merging the three input forms
+  into one list of device specifications, indexing the tenant's devices by serial number, and
+  planning what each device needs (:func:`collect_specs`, :func:`plan_devices`);
+* :class:`DeviceSync`, which reads the tenant, applies the plan through the Graph client and
+  builds the module result.
+
+Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each with its source):
+
+* ``POST /deviceManagement/importedWindowsAutopilotDeviceIdentities/import`` with
+  ``{"importedWindowsAutopilotDeviceIdentities": [...]}`` answers 200 and ``{"value": [...]}``
+  (microsoft-graph-docs-contrib: api-reference/beta/api/intune-enrollment-importedwindowsautopilotdeviceidentity-import.md).
+  Each record carries ``serialNumber``, ``hardwareIdentifier`` (base64), ``productKey``, ``groupTag``,
+  ``assignedUserPrincipalName`` and the caller-chosen ``importId``; its ``state.deviceImportStatus``
+  is ``unknown``/``pending``/``partial``/``complete``/``error`` with ``deviceErrorCode`` and
+  ``deviceErrorName`` (resources/intune-enrollment-importedwindowsautopilotdeviceidentitystate.md).
+  The records are temporary: the caller deletes them (DELETE .../{id}, 204).
+* Registered devices: ``GET /deviceManagement/windowsAutopilotDeviceIdentities`` (beta carries
+  ``deploymentProfileAssignmentStatus``; v1.0 does not), actions ``updateDeviceProperties``
+  (``groupTag``, ``displayName``, ...), ``assignUserToDevice`` (``userPrincipalName``,
+  ``addressableUserName``), ``unassignUserFromDevice``, DELETE; all 204.
+* ``$filter=serialNumber eq '...'`` is answered 400, ``contains(serialNumber,'...')`` works, and a
+  hyphenated serial in ``contains`` was also seen answered 400 (NOT-DOCS: microsoft-graph-docs
+  issue #9357, microsoft-graph-docs-contrib issue #3693, msgraph-sdk-powershell issues #1260/#2464).
+  Hence :data:`FILTER_THRESHOLD` and :func:`filterable_serial`.
+* ``POST /deviceManagement/windowsAutopilotSettings/sync``: 204; 409 while a sync runs; 429 within
+  10 minutes of the previous one (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md).
+* Intune enrollment throttling: 100 writes and 1,000 requests per 20 s per app and tenant
+  (includes/throttling-intune-enrollment.md); ``$batch`` takes at most 20 requests, each throttled
+  on its own (concepts/json-batching.md).
+* Intune list pages: the page size is undocumented; Microsoft's Intune samples maintainer reported a
+  default of 1,000 items per page (NOT-DOCS: microsoftgraph/powershell-intune-samples issue #2), so
+  lists ask for ``$top`` = :data:`PAGE_SIZE` and follow ``@odata.nextLink`` whatever the server gives.
+* CSV: the portal's columns are ``Device Serial Number,Windows Product ID,Hardware Hash[,Group
+  Tag][,Assigned User]``, at most 500 rows (MicrosoftDocs/memdocs: autopilot/add-devices.md).
+  Get-WindowsAutopilotInfo writes the file with ``Out-File`` and no ``-Encoding``, which in Windows
+  PowerShell 5.1 is UTF-16 LE with a byte-order mark, so that encoding is read as well.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import binascii
+import codecs
+import csv
+import io
+import re
+import time
+import uuid
+
+from urllib.parse import quote
+
+# Lists ask for this many items per page (see the module docstring).
+PAGE_SIZE = 1000
+
+# Up to this many requested serials are looked up one by one with $filter=contains(...); above it
+# (or when a serial cannot be put in a contains() filter) the whole device list is read in pages.
+# Ten filtered GETs cost the same as reading a 10,000-device tenant at 1,000 per page, and a
+# one-device task then needs one small read instead of a full list.
+FILTER_THRESHOLD = 10
+
+# A decoded hardware hash shorter or longer than this is refused before any call. Real 4K hashes
+# decode to roughly 3-4 KB; the bounds only catch truncated cells and pasted garbage.
+HASH_MIN_BYTES = 16
+HASH_MAX_BYTES = 65536
+
+IMPORT_TERMINAL = ("complete", "error")
+ASSIGNED_PREFIX = "assigned"
+
+DEVICES_PATH = "/deviceManagement/windowsAutopilotDeviceIdentities"
+IMPORTS_PATH = "/deviceManagement/importedWindowsAutopilotDeviceIdentities"
+SYNC_PATH = "/deviceManagement/windowsAutopilotSettings/sync"
+
+DEVICE_SELECT = ",".join((
+    "id", "serialNumber", "groupTag", "displayName", "userPrincipalName", "addressableUserName",
+    "deploymentProfileAssignmentStatus", "deploymentProfileAssignmentDetailedStatus",
+    "deploymentProfileAssignedDateTime", "enrollmentState", "manufacturer", "model",
+    "productKey", "purchaseOrderIdentifier", "azureAdDeviceId", "managedDeviceId",
+))
+
+# Plain explanations of the import errors Microsoft documents (graph-api.md section 4.3:
+# SupportArticles-docs import-windows-autopilot-device-csv-files-errors.md, memdocs autopilot/add-devices.md).
+ERROR_EXPLANATIONS = {
+    "ZtdDeviceAlreadyAssigned": (
+        "The hardware hash is already registered to this tenant (error 806), possibly under another "
+        "serial number or through a Microsoft Store for Business record; the existing registration is kept."),
+    "ZtdDeviceAssignedToOtherTenant": (
+        "The hardware hash is registered to another tenant (error 808). That tenant, or the reseller "
+        "who registered it, must deregister the device before it can be imported here."),
+    "ZtdDeviceDuplicated": (
+        "The same hardware hash appeared more than once in one upload; only one of the records was processed."),
+    "InvalidZtdHardwareHash": (
+        "The service rejected the hardware hash as invalid or incomplete (the hash must contain the "
+        "manufacturer and serial number); capture it again with Get-WindowsAutopilotInfo."),
+    "StorageError": "A transient service storage error; run the task again later.",
+}
+ERROR_EXPLANATIONS["ZtdDeviceAssignedToAnotherTenant"] = ERROR_EXPLANATIONS["ZtdDeviceAssignedToOtherTenant"]
+ERROR_CODE_NAMES = {806: "ZtdDeviceAlreadyAssigned", 808: "ZtdDeviceAssignedToOtherTenant"}
+
+# CSV header -> option name. Headers are compared without case, spaces, underscores and dashes.
+CSV_COLUMNS = {
+    "deviceserialnumber": "serial_number",
+    "serialnumber": "serial_number",
+    "windowsproductid": "product_key",
+    "productkey": "product_key",
+    "hardwarehash": "hardware_identifier",
+    "hardwareidentifier": "hardware_identifier",
+    "grouptag": "group_tag",
+    "orderid": "group_tag",
+    "assigneduser": "assigned_user",
+}
+
+DEVICE_KEYS = ("serial_number", "hardware_identifier", "product_key", "group_tag", "assigned_user",
+               "addressable_user_name", "display_name", "state")
+
+UPN_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+FILTERABLE_RE = re.compile(r"^[A-Za-z0-9]+$")
+
+
+class InputError(Exception):
+    """Bad input, found before any call that writes. ``problems`` lists every finding."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super(InputError, self).__init__("; ".join(self.problems))
+
+
+def serial_key(serial):
+    """Serial numbers are matched without regard to case or surrounding spaces."""
+    return (serial or "").strip().upper()
+
+
+def check_hash(value, where):
+    """Return the hash as canonical base64 (whitespace removed), or raise :class:`InputError`."""
+    text = re.sub(r"\s+", "", value or "")
+    if not text:
+        raise InputError(["%s: the hardware hash is empty" % where])
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(["%s: the hardware hash is not valid base64 (it starts %r)" % (where, text[:12])])
+    if not HASH_MIN_BYTES <= len(raw) <= HASH_MAX_BYTES:
+        raise InputError(["%s: the hardware hash decodes to %d bytes; a hardware hash is between %d and %d bytes"
+                          % (where, len(raw), HASH_MIN_BYTES, HASH_MAX_BYTES)])
+    return text
+
+
+def check_upn(value, where):
+    if value and not UPN_RE.match(value):
+        raise InputError(["%s: assigned_user %r is not a user principal name (name@domain.tld)" % (where, value)])
+    return value
+
+
+def filterable_serial(serial):
+    """Can this serial go into ``contains(serialNumber,'...')`` safely (letters and digits only)?"""
+    return bool(FILTERABLE_RE.match(serial or ""))
+
+
+def decode_csv_bytes(data):
+    """Text of a CSV file: UTF-16 with a byte-order mark, UTF-8 with or without one, else Windows-1252."""
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _header_key(name):
+    return re.sub(r"[\s_\-]+", "", (name or "").strip().strip('"').lower())
+
+
+def parse_csv(data, source="csv"):
+    """Parse an Autopilot hardware-hash CSV (bytes or text).
+
+    Returns ``(rows, warnings)``; each row is a dict with the option names of :data:`DEVICE_KEYS`
+    that the file sets (empty cells are left out) and ``where`` (``"<source> line N"``). Raises
+    :class:`InputError` listing every bad line: missing columns, a row without serial or hash, a
+    hash that is not base64, an assigned user that is not a UPN.
+    """
+    text = decode_csv_bytes(data) if isinstance(data, bytes) else data
+    if text.startswith(u"\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    header = None
+    header_line = 0
+    for fields in reader:
+        if any(f.strip() for f in fields):
+            header = fields
+            header_line = reader.line_num
+            break
+    if header is None:
+        raise InputError(["%s: the file is empty; expected the header 'Device Serial Number,Windows Product ID,Hardware Hash'" % source])
+    columns = []
+    unknown = []
+    for name in header:
+        option = CSV_COLUMNS.get(_header_key(name))
+        columns.append(option)
+        if option is None and name.strip():
+            unknown.append(name.strip())
+    missing = [label for label, option in (("Device Serial Number", "serial_number"), ("Hardware Hash", "hardware_identifier"))
+               if option not in columns]
+    if missing:
+        raise InputError(["%s line %d: the header lacks the column(s) %s (found %s); the expected header is "
+                          "'Device Serial Number,Windows Product ID,Hardware Hash[,Group Tag][,Assigned User]'"
+                          % (source, header_line, ", ".join(repr(m) for m in missing), ", ".join(repr(h) for h in header))])
+    warnings = []
+    if unknown:
+        warnings.append("%s: ignored the column(s) %s" % (source, ", ".join(repr(u) for u in unknown)))
+    rows = []
+    problems = []
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        where = "%s line %d" % (source, line)
+        row = {"where": where}
+        for option, value in zip(columns, fields):
+            if option and value.strip():
+                row[option] = value.strip()
+        if len(fields) > len(columns) and any(f.strip() for f in fields[len(columns):]):
+            problems.append("%s: %d fields but the header has %d columns" % (where, len(fields), len(columns)))
+            continue
+        if not row.get("serial_number"):
+            problems.append("%s: the Device Serial Number is empty" % where)
+            continue
+        if not row.get("hardware_identifier"):
+            problems.append("%s: serial %r has no Hardware Hash" % (where, row["serial_number"]))
+            continue
+        try:
+            row["hardware_identifier"] = check_hash(row["hardware_identifier"], "%s (serial %r)" % (where, row["serial_number"]))
+            check_upn(row.get("assigned_user"), "%s (serial %r)" % (where, row["serial_number"]))
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        rows.append(row)
+    if problems:
+        raise InputError(problems)
+    return rows, warnings
+
+
+def _spec_from_dict(item, where, defaults):
+    spec = {"where": where}
+    for key in DEVICE_KEYS:
+        if item.get(key) is not None:
+            spec[key] = item[key].strip() if isinstance(item[key], str) and key != "hardware_identifier" else item[key]
+    if spec.get("group_tag") is None and defaults.get("group_tag") is not None:
+        spec["group_tag"] = defaults["group_tag"]
+    spec.setdefault("state", defaults.get("state") or "present")
+    return spec
+
+
+def collect_specs(params, csv_rows=None):
+    """Merge the single-device options, ``devices`` and CSV rows into one list of device specs.
+
+    ``params`` are the module parameters. The top-level ``group_tag`` is the group tag of the single
+    device, and the default for list and CSV devices that set none. A serial given twice with the
+    same settings is used once; given twice with different settings it is an error naming both places.
+    Raises :class:`InputError` with every problem found.
+    """
+    defaults = {"group_tag": params.get("group_tag"), "state": params.get("state")}
+    raw = []
+    if params.get("serial_number") is not None:
+        single = dict((k, params.get(k)) for k in DEVICE_KEYS)
+        raw.append((single, "serial_number %r" % params["serial_number"]))
+    for index, item in enumerate(params.get("devices") or []):
+        raw.append((item, "devices[%d]" % index))
+    for row in csv_rows or []:
+        raw.append((row, row["where"]))
+
+    problems = []
+    specs = []
+    by_key = {}
+    hashes = {}
+    for item, where in raw:
+        spec = _spec_from_dict(item, where, defaults)
+        serial = spec.get("serial_number")
+        if not serial:
+            problems.append("%s: the serial number is empty" % where)
+            continue
+        label = "%s (serial %r)" % (where, serial)
+        try:
+            if spec.get("hardware_identifier") is not None:
+                spec["hardware_identifier"] = check_hash(spec["hardware_identifier"], label)
+            check_upn(spec.get("assigned_user"), label)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if spec.get("addressable_user_name") and not spec.get("assigned_user"):
+            problems.append("%s: addressable_user_name needs assigned_user" % label)
+            continue
+        key = serial_key(serial)
+        previous = by_key.get(key)
+        if previous is not None:
+            mine = dict((k, v) for k, v in spec.items() if k != "where")
+            theirs = dict((k, v) for k, v in previous.items() if k != "where")
+            if mine != theirs:
+                differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k) and k != "serial_number")
+                problems.append("serial %r is given twice with different %s: %s and %s"
+                                % (serial, " and ".join(_label(k) for k in differ), previous["where"], where))
+            continue
+        hwid = spec.get("hardware_identifier")
+        if hwid and hwid in hashes and spec["state"] == "present":
+            problems.append("%s: the hardware hash is identical to that of %s; Intune would reject one as ZtdDeviceDuplicated"
+                            % (label, hashes[hwid]))
+            continue
+        if hwid:
+            hashes[hwid] = label
+        by_key[key] = spec
+        specs.append(spec)
+    if problems:
+        raise InputError(problems)
+    return specs
+
+
+def _label(key):
+    return {"hardware_identifier": "hardware hashes"}.get(key, key)
+
+
+def index_devices(devices):
+    """``serial key -> [device, ...]`` for registered devices (a serial can, rarely, repeat)."""
+    index = {}
+    for device in devices:
+        index.setdefault(serial_key(device.get("serialNumber")), []).append(device)
+    return index
+
+
+def managed_view(device):
+    """The managed settings of a registered device, in option names (for diff and comparison)."""
+    return {
+        "group_tag": device.get("groupTag") or "",
+        "display_name": device.get("displayName") or "",
+        "assigned_user": device.get("userPrincipalName") or "",
+        "addressable_user_name": device.get("addressableUserName") or "",
+    }
+
+
+def spec_view(spec):
+    """The managed settings a spec asks for (for a new device: what it will have after import)."""
+    view = {}
+    for key in ("group_tag", "display_name", "assigned_user", "addressable_user_name"):
+        if spec.get(key) is not None:
+            view[key] = spec[key]
+    return view
+
+
+def device_changes(spec, device):
+    """What differs between the spec and a registered device: ``{option: {"before", "after"}}``.
+
+    Only settings the spec sets are compared. ``assigned_user: ''`` asks for no user. UPNs compare
+    without case. ``addressable_user_name`` is compared only together with a user.
+    """
+    current = managed_view(device)
+    changes = {}
+    for key in ("group_tag", "display_name"):
+        if spec.get(key) is not None and spec[key] != current[key]:
+            changes[key] = {"before": current[key], "after": spec[key]}
+    user = spec.get("assigned_user")
+    if user is not None:
+        if user.lower() != current["assigned_user"].lower():
+            changes["assigned_user"] = {"before": current["assigned_user"], "after": user}
+        name = spec.get("addressable_user_name")
+        if user and name is not None and name != current["addressable_user_name"]:
+            changes["addressable_user_name"] = {"before": current["addressable_user_name"], "after": name}
+    return changes
+
+
+def update_requests(device_id, spec, changes):
+    """The Graph action calls that apply ``changes`` to one registered device, as $batch items.
+
+    Group tag and display name go through one ``updateDeviceProperties``; the user through
+    ``assignUserToDevice`` (with the friendly name) or ``unassignUserFromDevice``.
+    """
+    base = "%s/%s" % (DEVICES_PATH, device_id)
+    calls = []
+    props = {}
+    if "group_tag" in changes:
+        props["groupTag"] = spec["group_tag"]
+    if "display_name" in changes:
+        props["displayName"] = spec["display_name"]
+    if props:
+        calls.append({"method": "POST", "url": base + "/updateDeviceProperties", "body": props})
+    if "assigned_user" in changes or "addressable_user_name" in changes:
+        if spec["assigned_user"]:
+            body = {"userPrincipalName": spec["assigned_user"],
+                    "addressableUserName": spec.get("addressable_user_name") or ""}
+            calls.append({"method": "POST", "url": base + "/assignUserToDevice", "body": body})
+        else:
+            calls.append({"method": "POST", "url": base + "/unassignUserFromDevice"})
+    return calls
+
+
+def plan_devices(specs, index):
+    """One plan entry per spec: ``{"spec", "action", "changes", "device"}``.
+
+    Actions: ``import`` (present, not registered), ``update`` (registered, settings differ),
+    ``unchanged``, ``delete`` (absent, registered: every registration of that serial),
+    ``absent`` (absent, not registered), ``failed`` (cannot be planned; ``error_message`` says why).
+    """
+    plan = []
+    for spec in specs:
+        found = index.get(serial_key(spec["serial_number"]), [])
+        entry = {"spec": spec, "changes": {}, "device": found[0] if found else None, "devices": found}
+        if spec["state"] == "absent":
+            entry["action"] = "delete" if found else "absent"
+        elif not found:
+            if not spec.get("hardware_identifier"):
+                entry["action"] = "failed"
+                entry["error_message"] = ("%s: serial %r is not registered and no hardware_identifier is given to import it"
+                                          % (spec["where"], spec["serial_number"]))
+            else:
+                entry["action"] = "import"
+        elif len(found) > 1:
+            entry["action"] = "failed"
+            entry["error_message"] = ("serial %r is registered %d times (ids %s); update them one by one in the portal"
+                                      % (spec["serial_number"], len(found), ", ".join(d.get("id", "?") for d in found)))
+        else:
+            entry["changes"] = device_changes(spec, found[0])
+            entry["action"] = "update" if entry["changes"] else "unchanged"
+        plan.append(entry)
+    return plan
+
+
+def import_record(spec, import_id):
+    """The body item for one device in ``importedWindowsAutopilotDeviceIdentities/import``."""
+    record = {
+        "serialNumber": spec["serial_number"],
+        "hardwareIdentifier": spec["hardware_identifier"],
+        "importId": import_id,
+    }
+    if spec.get("product_key"):
+        record["productKey"] = spec["product_key"]
+    if spec.get("group_tag"):
+        record["groupTag"] = spec["group_tag"]
+    if spec.get("assigned_user"):
+        record["assignedUserPrincipalName"] = spec["assigned_user"]
+    return record
+
+
+def chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def explain_error(code, name):
+    """``(code, name, message)`` with a plain explanation for the documented import errors."""
+    if not name and code in ERROR_CODE_NAMES:
+        name = ERROR_CODE_NAMES[code]
+    message = ERROR_EXPLANATIONS.get(name or "")
+    if message is None:
+        message = "The import failed with %s%s." % (name or "an unnamed error", " (code %s)" % code if code else "")
+    return code, name, message
+
+
+def import_status(record):
+    return ((record or {}).get("state") or {}).get("deviceImportStatus") or "unknown"
+
+
+def count_by(values):
+    counts = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def predicted_device(spec):
+    """What a device to be imported will look like (check mode): no invented id."""
+    device = {"serialNumber": spec["serial_number"], "groupTag": spec.get("group_tag") or ""}
+    if spec.get("assigned_user"):
+        device["userPrincipalName"] = spec["assigned_user"]
+    if spec.get("display_name"):
+        device["displayName"] = spec["display_name"]
+    return device
+
+
+def build_diff(plan):
+    """``{"before", "after"}`` keyed by serial, limited to managed settings, for devices that change."""
+    before = {}
+    after = {}
+    for entry in plan:
+        serial = entry["spec"]["serial_number"]
+        action = entry["action"]
+        if action in ("import", "imported"):
+            after[serial] = spec_view(entry["spec"])
+        elif action in ("update", "updated"):
+            current = managed_view(entry["device"])
+            before[serial] = dict((k, current[k]) for k in entry["changes"])
+            after[serial] = dict((k, v["after"]) for k, v in entry["changes"].items())
+        elif action in ("delete", "deleted"):
+            before[serial] = managed_view(entry["device"])
+    return {"before": {"devices": before}, "after": {"devices": after}}
+
+
+class WaitTimeout(Exception):
+    def __init__(self, message, waiting):
+        super(WaitTimeout, self).__init__(message)
+        self.waiting = waiting
+
+
+class DeviceSync(object):
+    """Reads the tenant, applies a plan and builds the result. ``module`` is a GraphModule.
+
+    ``clock``/``sleep`` are injectable so unit tests need not wait.
+    """
+
+    def __init__(self, module, params, clock=time.time, sleep=time.sleep):
+        self.module = module
+        self.client = module.client
+        self.params = params
+        self.clock = clock
+        self.sleep = sleep
+        self.import_id = str(uuid.uuid4())
+        self.progress = []
+        self.warnings = []
+        self.deadline = None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def list_devices(self):
+        return self.client.list(DEVICES_PATH, params={"$select": DEVICE_SELECT, "$top": PAGE_SIZE})
+
+    def read_devices(self, serials):
+        """Registered devices for ``serials``: filtered GETs for a few, one paged list for many."""
+        if serials and len(serials) <= FILTER_THRESHOLD and all(filterable_serial(s.strip()) for s in serials):
+            found = []
+            seen = set()
+            for serial in serials:
+                for device in self.client.list(DEVICES_PATH, params={"$filter": "contains(serialNumber,'%s')" % serial.strip(),
+                                                                     "$select": DEVICE_SELECT}):
+                    if device.get("id") not in seen:
+                        seen.add(device.get("id"))
+                        found.append(device)
+            return found
+        return self.list_devices()
+
+    def list_imports(self):
+        records = self.client.list(IMPORTS_PATH, params={"$top": PAGE_SIZE})
+        return [r for r in records if r.get("importId") == self.import_id]
+
+    def resolve_users(self, specs):
+        """Canonical UPN for each assigned user; unknown users are an :class:`InputError`."""
+        wanted = {}
+        for spec in specs:
+            if spec.get("assigned_user") and spec["state"] == "present":
+                wanted.setdefault(spec["assigned_user"].lower(), []).append(spec)
+        if not wanted:
+            return
+        names = sorted(wanted)
+        requests = [{"method": "GET", "url": "/users/%s?$select=id,userPrincipalName" % _quote(wanted[n][0]["assigned_user"])}
+                    for n in names]
+        answers = self.client.batch(requests, api="v1.0")
+        problems = []
+        for name, answer in zip(names, answers):
+            status = answer.get("status")
+            if status == 200:
+                upn = (answer.get("body") or {}).get("userPrincipalName") or wanted[name][0]["assigned_user"]
+                for spec in wanted[name]:
+                    spec["assigned_user"] = upn
+            elif status == 404:
+                problems.append("assigned_user %r (%s) does not exist in Microsoft Entra ID"
+                                % (wanted[name][0]["assigned_user"], ", ".join(s["where"] for s in wanted[name][:3])))
+            else:
+                body = answer.get("body") or {}
+                error = body.get("error") or {}
+                problems.append("Failed to read user %r: %s %s: %s" % (wanted[name][0]["assigned_user"], status,
+                                                                       error.get("code"), error.get("message")))
+        if problems:
+            raise InputError(problems)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def run_batch(self, calls):
+        """Run action calls through $batch; returns the answers in call order."""
+        if not calls:
+            return []
+        return self.client.batch(calls)
+
+    def import_devices(self, entries):
+        """POST the import action in batches; returns ``serial key -> import record``."""
+        records = {}
+        size = self.params.get("batch_size") or 100
+        for batch in chunks(entries, size):
+            body = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in batch]}
+            keys = set(serial_key(e["spec"]["serial_number"]) for e in batch)
+
+            def probe(keys=keys):
+                # After a 5xx or a dropped connection: did the service take the batch anyway?
+                mine = [r for r in self.list_imports() if serial_key(r.get("serialNumber")) in keys]
+                return {"value": mine} if mine else None
+
+            answer = self.client.post(IMPORTS_PATH + "/import", json=body, probe=probe) or {}
+            for record in answer.get("value") or []:
+                records[serial_key(record.get("serialNumber"))] = record
+            missing = [e for e in batch if serial_key(e["spec"]["serial_number"]) not in records]
+            if missing and len(missing) < len(batch):
+                # Part of the batch was recorded before the connection dropped: send the rest once.
+                retry = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in missing]}
+                for record in (self.client.post(IMPORTS_PATH + "/import", json=retry) or {}).get("value") or []:
+                    records[serial_key(record.get("serialNumber"))] = record
+        return records
+
+    def remaining(self):
+        return self.deadline - self.clock()
+
+    def note_progress(self, phase, counts):
+        elapsed = int(round(self.clock() - self.started))
+        self.progress.append({"phase": phase, "elapsed": elapsed, "counts": counts})
+        self.module.log("autopilot_device: %s after %ds: %s" % (phase, elapsed, ", ".join(
+            "%s=%d" % (k, v) for k, v in sorted(counts.items()))))
+
+    def poll_imports(self, records):
+        """Re-read our import records until each is complete or error, or the wait times out."""
+        interval = self.params.get("poll_interval") or 10
+        while True:
+            pending = [r for r in records.values() if import_status(r) not in IMPORT_TERMINAL]
+            if not pending:
+                return records
+            if self.remaining() <= 0:
+                raise WaitTimeout("import", dict((r.get("serialNumber"), import_status(r)) for r in pending))
+            self.sleep(max(0.0, min(interval, self.remaining())))
+            for record in self.list_imports():
+                key = serial_key(record.get("serialNumber"))
+                if key in records:
+                    records[key] = record
+            self.note_progress("import", count_by(import_status(r) for r in records.values()))
+
+    def cleanup_imports(self, records):
+        """Delete this run's terminal import records (and only those)."""
+        done = [r for r in records.values() if import_status(r) in IMPORT_TERMINAL and r.get("id")]
+        answers = self.run_batch([{"method": "DELETE", "url": "%s/%s" % (IMPORTS_PATH, r["id"])} for r in done])
+        failed = [r.get("serialNumber") for r, a in zip(done, answers) if a.get("status") not in (200, 204, 404)]
+        if failed:
+            self.warnings.append("Could not delete the import records of %s; delete them in the Intune portal" % ", ".join(failed))
+
+    def trigger_sync(self):
+        """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures."""
+        try:
+            self.client.request("POST", SYNC_PATH, retry_429=False)
+        except TypeError:
+            self.client.request("POST", SYNC_PATH)
+        except Exception as exc:  # GraphError; the client module may not be importable here
+            status = getattr(exc, "status", None)
+            if status in (409, 429):
+                self.warnings.append("Autopilot sync not started (%s %s): %s. Intune allows one sync every 10 minutes; "
+                                     "the devices appear after the next sync." % (status, getattr(exc, "code", ""),
+                                                                                  getattr(exc, "message", exc)))
+                return False
+            raise
+        return True
+
+    def poll_profiles(self, entries):
+        """Re-read devices until each one's profile assignment status starts with 'assigned'."""
+        interval = self.params.get("poll_interval") or 10
+        while True:
+            waiting = [e for e in entries if not _assigned(e.get("device"))]
+            for entry in waiting:
+                if (entry.get("device") or {}).get("deploymentProfileAssignmentStatus") == "failed":
+                    entry["profile_failed"] = True
+            waiting = [e for e in waiting if not e.get("profile_failed")]
+            if not waiting:
+                return
+            if self.remaining() <= 0:
+                raise WaitTimeout("profile", dict(
+                    (e["spec"]["serial_number"], (e.get("device") or {}).get("deploymentProfileAssignmentStatus") or "not registered")
+                    for e in waiting))
+            self.sleep(max(0.0, min(interval, self.remaining())))
+            index = index_devices(self.read_devices([e["spec"]["serial_number"] for e in entries]))
+            for entry in entries:
+                found = index.get(serial_key(entry["spec"]["serial_number"]))
+                if found:
+                    entry["device"] = found[0]
+            self.note_progress("profile", count_by((e.get("device") or {}).get("deploymentProfileAssignmentStatus") or "not registered"
+                                                   for e in entries))
+
+    # -- the whole run -----------------------------------------------------------------------
+
+    def run(self, specs, check_mode):
+        """Plan and (unless ``check_mode``) apply. Returns the module result dict."""
+        self.started = self.clock()
+        self.deadline = self.started + float(self.params.get("wait_timeout") or 0)
+        params = self.params
+        self.resolve_users(specs)
+        existing = self.read_devices([s["serial_number"] for s in specs])
+        plan = plan_devices(specs, index_devices(existing))
+        diff = build_diff(plan)
+        if check_mode:
+            return self.result(plan, diff, predicted=True)
+
+        # Registered devices: one $batch for every action call and delete.
+        calls = []
+        owners = []
+        for entry in plan:
+            if entry["action"] == "update":
+                for call in update_requests(entry["device"]["id"], entry["spec"], entry["changes"]):
+                    calls.append(call)
+                    owners.append(entry)
+            elif entry["action"] == "delete":
+                for device in entry["devices"]:
+                    calls.append({"method": "DELETE", "url": "%s/%s" % (DEVICES_PATH, device["id"])})
+                    owners.append(entry)
+        for entry, answer in zip(owners, self.run_batch(calls)):
+            if answer.get("status") not in (200, 204) and not (answer.get("status") == 404 and entry["action"] == "delete"):
+                _fail_entry(entry, answer)
+        for entry in plan:
+            entry["action"] = {"update": "updated", "delete": "deleted"}.get(entry["action"], entry["action"])
+
+        # New devices: import, wait, clean up, sync, apply what the import cannot carry.
+        new = [e for e in plan if e["action"] == "import"]
+        timeout = None
+        if new:
+            records = self.import_devices(new)
+            for entry in new:
+                entry["record"] = records.get(serial_key(entry["spec"]["serial_number"]))
+                if entry["record"] is None:
+                    entry["action"] = "failed"
+                    entry["error_message"] = "The import action returned no record for this serial."
+            if params.get("wait"):
+                try:
+                    self.poll_imports(records)
+                except WaitTimeout as exc:
+                    timeout = exc
+                for entry in new:
+                    entry["record"] = records.get(serial_key(entry["spec"]["serial_number"]), entry.get("record"))
+                self.cleanup_imports(records)
+            for entry in new:
+                record = entry.get("record")
+                if entry["action"] == "failed" or record is None:
+                    continue
+                status = import_status(record)
+                if status == "error":
+                    state = record.get("state") or {}
+                    entry["action"] = "failed"
+                    code, name, message = explain_error(state.get("deviceErrorCode"), state.get("deviceErrorName"))
+                    entry.update(error_code=code, error_name=name, error_message=message)
+                elif status == "complete" or not params.get("wait"):
+                    entry["action"] = "imported"
+                else:
+                    entry["action"] = "pending"
+            imported = [e for e in new if e["action"] == "imported"]
+            if imported and params.get("sync") and (timeout is None):
+                self.trigger_sync()
+            if imported and params.get("wait") and timeout is None:
+                index = index_devices(self.read_devices([e["spec"]["serial_number"] for e in imported]))
+                followups = []
+                owners = []
+                for entry in imported:
+                    found = index.get(serial_key(entry["spec"]["serial_number"]))
+                    if not found:
+                        continue
+                    entry["device"] = found[0]
+                    changes = device_changes(entry["spec"], found[0])
+                    for call in update_requests(found[0]["id"], entry["spec"], changes):
+                        followups.append(call)
+                        owners.append(entry)
+                for entry, answer in zip(owners, self.run_batch(followups)):
+                    if answer.get("status") not in (200, 204):
+                        _fail_entry(entry, answer)
+            elif imported and not params.get("wait"):
+                self.warnings.append("wait is false: the import records of this run are left for Intune to process; "
+                                     "run the task again to confirm the devices and apply display names")
+
+        if timeout is None and params.get("wait") and params.get("wait_for") == "profile_assigned":
+            targets = [e for e in plan if e["action"] in ("imported", "updated", "unchanged") and e["spec"]["state"] == "present"]
+            try:
+                self.poll_profiles(targets)
+            except WaitTimeout as exc:
+                timeout = exc
+            for entry in targets:
+                if entry.get("profile_failed"):
+                    entry["action"] = "failed"
+                    entry["error_name"] = "profileAssignmentFailed"
+                    entry["error_message"] = ("Intune reports deploymentProfileAssignmentStatus 'failed' (detail: %s)"
+                                              % (entry["device"].get("deploymentProfileAssignmentDetailedStatus") or "none"))
+        result = self.result(plan, diff, predicted=False)
+        if timeout is not None:
+            result["timed_out"] = True
+            what = "the import to finish" if str(timeout) == "import" else "a deployment profile to be assigned"
+            result["msg"] = ("Timed out after %ss waiting for %s on %d device(s): %s" % (
+                params.get("wait_timeout"), what, len(timeout.waiting),
+                ", ".join("%s (%s)" % (s, st) for s, st in sorted(timeout.waiting.items())[:50])))
+        return result
+
+    def result(self, plan, diff, predicted):
+        devices = []
+        for entry in plan:
+            spec = entry["spec"]
+            action = entry["action"]
+            if predicted:
+                action = {"import": "imported", "update": "updated", "delete": "deleted"}.get(action, action)
+            item = {"serial_number": spec["serial_number"], "action": action,
+                    "changes": entry.get("changes") or {}}
+            if predicted and entry["action"] == "import":
+                item["device"] = predicted_device(spec)
+            elif predicted and entry["action"] == "update":
+                device = dict(entry["device"])
+                for key, gkey in (("group_tag", "groupTag"), ("display_name", "displayName"),
+                                  ("assigned_user", "userPrincipalName"), ("addressable_user_name", "addressableUserName")):
+                    if key in entry["changes"]:
+                        device[gkey] = entry["changes"][key]["after"]
+                item["device"] = device
+            else:
+                item["device"] = entry.get("device") or (entry.get("record") if action in ("failed", "pending") else None)
+            for key in ("error_code", "error_name", "error_message"):
+                if entry.get(key) is not None:
+                    item[key] = entry[key]
+            devices.append(item)
+        summary = count_by(d["action"] for d in devices)
+        summary["total"] = len(devices)
+        changed = any(d["action"] in ("imported", "updated", "deleted", "pending") for d in devices)
+        result = {"changed": changed, "devices": devices, "summary": summary, "diff": diff,
+                  "import_id": None if predicted else self.import_id}
+        if self.progress:
+            result["progress"] = self.progress
+        return result
+
+
+def _assigned(device):
+    return bool(device) and (device.get("deploymentProfileAssignmentStatus") or "").startswith(ASSIGNED_PREFIX)
+
+
+def _fail_entry(entry, answer):
+    body = answer.get("body") or {}
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error or {}
+    entry["action"] = "failed"
+    entry["error_code"] = answer.get("status")
+    entry["error_name"] = error.get("code")
+    entry["error_message"] = error.get("message") or "HTTP %s" % answer.get("status")
+
+
+def _quote(value):
+    return quote(value, safe="@.")

@@ -1,0 +1,515 @@
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the pure parts of _autopilot_devices: CSV, validation, planning, result shaping,
+and of DeviceSync against a small in-memory fake of the Graph client (no network)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import codecs
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_devices as ad
+
+
+def hwid(seed, size=64):
+    """A well-formed hash: base64 of ``size`` bytes derived from ``seed``."""
+    raw = (hashlib.sha256(seed.encode()).digest() * (size // 32 + 1))[:size]
+    return base64.b64encode(raw).decode()
+
+
+def params(**kw):
+    base = {"serial_number": None, "hardware_identifier": None, "product_key": None, "group_tag": None,
+            "assigned_user": None, "addressable_user_name": None, "display_name": None, "state": "present",
+            "devices": None, "csv_path": None, "batch_size": 100, "wait": True, "wait_timeout": 60,
+            "wait_for": "imported", "poll_interval": 1, "fail_on_error": True, "sync": True}
+    base.update(kw)
+    return base
+
+
+# -- hashes, UPNs -----------------------------------------------------------------------------
+
+def test_check_hash_strips_whitespace_and_accepts_base64():
+    value = hwid("A")
+    assert ad.check_hash(value[:10] + "\n " + value[10:], "x") == value
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("not base64!!", "not valid base64"),
+    ("", "empty"),
+    (base64.b64encode(b"short").decode(), "decodes to 5 bytes"),
+    ("QUJD", "decodes to 3 bytes"),
+    ("QUJDRA", "not valid base64"),  # missing padding
+])
+def test_check_hash_refuses(bad, words):
+    with pytest.raises(ad.InputError) as err:
+        ad.check_hash(bad, "devices[2] (serial 'S1')")
+    assert words in str(err.value)
+    assert "devices[2] (serial 'S1')" in str(err.value)
+
+
+@pytest.mark.parametrize("upn, ok", [
+    ("anna@contoso.com", True), ("a.b@contoso.onmicrosoft.com", True), ("", True),
+    ("anna", False), ("anna@contoso", False), ("an na@contoso.com", False), ("a@@b.com", False),
+])
+def test_check_upn(upn, ok):
+    if ok:
+        assert ad.check_upn(upn, "w") == upn
+    else:
+        with pytest.raises(ad.InputError, match="not a user principal name"):
+            ad.check_upn(upn, "w")
+
+
+def test_filterable_serial():
+    assert ad.filterable_serial("PF12ABC9")
+    assert not ad.filterable_serial("PF-12")
+    assert not ad.filterable_serial("A'B")
+    assert not ad.filterable_serial("")
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+HEADER = "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assigned User"
+
+
+def test_parse_csv_standard_file():
+    text = "\r\n".join([HEADER, "S1,,%s,Kiosk,anna@contoso.com" % hwid("1"), "S2,PK2,%s,," % hwid("2"), ""])
+    rows, warnings = ad.parse_csv(text.encode(), "f.csv")
+    assert warnings == []
+    assert rows == [
+        {"where": "f.csv line 2", "serial_number": "S1", "hardware_identifier": hwid("1"), "group_tag": "Kiosk",
+         "assigned_user": "anna@contoso.com"},
+        {"where": "f.csv line 3", "serial_number": "S2", "product_key": "PK2", "hardware_identifier": hwid("2")},
+    ]
+
+
+def test_parse_csv_quirks_bom_case_spacing_quotes_utf16():
+    text = "\r\n".join(["device serial number, WINDOWS PRODUCT ID ,hardware_hash,group tag",
+                        '"S1","","%s","Tag, with comma"' % hwid("1"), "", "S2,,%s," % hwid("2")])
+    for data in (codecs.BOM_UTF8 + text.encode(), codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+                 text.encode("utf-16")):
+        rows, _ = ad.parse_csv(data, "f.csv")
+        assert [r["serial_number"] for r in rows] == ["S1", "S2"]
+        assert rows[0]["group_tag"] == "Tag, with comma"
+        assert rows[1]["where"] == "f.csv line 4"  # the blank line still counts
+
+
+def test_parse_csv_ignores_unknown_columns_with_warning():
+    rows, warnings = ad.parse_csv("Device Serial Number,Hardware Hash,Manufacturer name\nS1,%s,Contoso\n" % hwid("1"))
+    assert rows[0]["serial_number"] == "S1" and "Manufacturer name" in warnings[0]
+
+
+def test_parse_csv_missing_headers_names_line_and_columns():
+    with pytest.raises(ad.InputError) as err:
+        ad.parse_csv("S1,,%s\n" % hwid("1"), "f.csv")
+    assert "f.csv line 1" in str(err.value)
+    assert "'Device Serial Number'" in str(err.value) and "'Hardware Hash'" in str(err.value)
+
+
+def test_parse_csv_reports_every_bad_line():
+    text = "\n".join([HEADER, ",,%s" % hwid("1"), "S2,,", "S3,,@@@@", "S4,,%s,,bob" % hwid("4"), "S5,,%s" % hwid("5")])
+    with pytest.raises(ad.InputError) as err:
+        ad.parse_csv(text, "f.csv")
+    problems = err.value.problems
+    assert len(problems) == 4
+    assert "f.csv line 2: the Device Serial Number is empty" in problems[0]
+    assert "f.csv line 3" in problems[1] and "'S2' has no Hardware Hash" in problems[1]
+    assert "f.csv line 4" in problems[2] and "not valid base64" in problems[2]
+    assert "f.csv line 5" in problems[3] and "not a user principal name" in problems[3]
+
+
+def test_parse_csv_empty_file():
+    with pytest.raises(ad.InputError, match="empty"):
+        ad.parse_csv(b"\r\n\r\n", "f.csv")
+
+
+# -- merging inputs ------------------------------------------------------------------------
+
+def test_collect_specs_merges_forms_and_applies_group_tag_default():
+    rows, _ = ad.parse_csv("%s\nS3,,%s,CsvTag\nS4,,%s\n" % (HEADER, hwid("3"), hwid("4")), "f.csv")
+    specs = ad.collect_specs(params(group_tag="Default", devices=[
+        {"serial_number": "S1", "hardware_identifier": hwid("1")},
+        {"serial_number": "S2", "hardware_identifier": hwid("2"), "group_tag": ""},
+    ]), rows)
+    assert [(s["serial_number"], s.get("group_tag")) for s in specs] == [
+        ("S1", "Default"), ("S2", ""), ("S3", "CsvTag"), ("S4", "Default")]
+    assert all(s["state"] == "present" for s in specs)
+
+
+def test_collect_specs_single_device():
+    specs = ad.collect_specs(params(serial_number=" S1 ", hardware_identifier=hwid("1"), group_tag="T", state="absent"))
+    assert specs == [{"where": "serial_number ' S1 '", "serial_number": "S1", "hardware_identifier": hwid("1"),
+                      "group_tag": "T", "state": "absent"}]
+
+
+def test_collect_specs_same_serial_twice_identical_is_used_once():
+    item = {"serial_number": "S1", "hardware_identifier": hwid("1")}
+    assert len(ad.collect_specs(params(devices=[item, dict(item)]))) == 1
+
+
+def test_collect_specs_same_serial_different_hash_names_both_places():
+    rows, _ = ad.parse_csv("%s\ns1,,%s\n" % (HEADER, hwid("9")), "f.csv")
+    with pytest.raises(ad.InputError) as err:
+        ad.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}]), rows)
+    msg = str(err.value)
+    assert "'s1' is given twice with different hardware hashes" in msg
+    assert "devices[0]" in msg and "f.csv line 2" in msg
+
+
+def test_collect_specs_empty_serial_and_user_not_upn_and_bad_hash():
+    with pytest.raises(ad.InputError) as err:
+        ad.collect_specs(params(devices=[
+            {"serial_number": "  ", "hardware_identifier": hwid("1")},
+            {"serial_number": "S2", "hardware_identifier": hwid("2"), "assigned_user": "bob"},
+            {"serial_number": "S3", "hardware_identifier": "%%%"},
+        ]))
+    problems = err.value.problems
+    assert problems[0] == "devices[0]: the serial number is empty"
+    assert "devices[1] (serial 'S2')" in problems[1] and "not a user principal name" in problems[1]
+    assert "devices[2] (serial 'S3')" in problems[2] and "not valid base64" in problems[2]
+
+
+def test_collect_specs_duplicate_hash_under_two_serials():
+    with pytest.raises(ad.InputError, match="ZtdDeviceDuplicated"):
+        ad.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")},
+                                         {"serial_number": "S2", "hardware_identifier": hwid("1")}]))
+
+
+def test_collect_specs_addressable_name_needs_user():
+    with pytest.raises(ad.InputError, match="addressable_user_name needs assigned_user"):
+        ad.collect_specs(params(serial_number="S1", addressable_user_name="Anna"))
+
+
+# -- planning ------------------------------------------------------------------------------
+
+def device(serial, **kw):
+    d = {"id": "id-" + serial, "serialNumber": serial, "groupTag": "", "displayName": None,
+         "userPrincipalName": "", "addressableUserName": None, "deploymentProfileAssignmentStatus": "notAssigned"}
+    d.update(kw)
+    return d
+
+
+def spec(serial, **kw):
+    s = {"serial_number": serial, "state": "present", "where": "devices[0]"}
+    s.update(kw)
+    return s
+
+
+def test_plan_actions():
+    index = ad.index_devices([device("S1", groupTag="Old"), device("S2", groupTag="T"), device("S4"),
+                              device("S6"), device("S6", id="id-S6b")])
+    plan = ad.plan_devices([
+        spec("s1", group_tag="New"), spec("S2", group_tag="T"), spec("S3", hardware_identifier=hwid("3")),
+        spec("S4", state="absent"), spec("S5", state="absent"), spec("S7"), spec("S6", group_tag="X"),
+    ], index)
+    assert [e["action"] for e in plan] == ["update", "unchanged", "import", "delete", "absent", "failed", "failed"]
+    assert plan[0]["changes"] == {"group_tag": {"before": "Old", "after": "New"}}
+    assert "not registered and no hardware_identifier" in plan[5]["error_message"]
+    assert "registered 2 times" in plan[6]["error_message"]
+
+
+def test_device_changes_user_rules():
+    dev = device("S1", userPrincipalName="Anna@Contoso.com", addressableUserName="Anna")
+    assert ad.device_changes(spec("S1", assigned_user="anna@contoso.com"), dev) == {}
+    assert ad.device_changes(spec("S1", assigned_user=""), dev) == {
+        "assigned_user": {"before": "Anna@Contoso.com", "after": ""}}
+    assert ad.device_changes(spec("S1", assigned_user="anna@contoso.com", addressable_user_name="Anna B"), dev) == {
+        "addressable_user_name": {"before": "Anna", "after": "Anna B"}}
+    assert ad.device_changes(spec("S1", display_name="PC-1"), dev) == {"display_name": {"before": "", "after": "PC-1"}}
+    # settings the spec does not set are never compared
+    assert ad.device_changes(spec("S1"), device("S1", groupTag="Any", displayName="X")) == {}
+
+
+def test_update_requests_shapes():
+    s = spec("S1", group_tag="T", display_name="PC", assigned_user="a@b.com", addressable_user_name="A")
+    calls = ad.update_requests("id1", s, {"group_tag": 1, "display_name": 1, "assigned_user": 1})
+    assert calls == [
+        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/updateDeviceProperties",
+         "body": {"groupTag": "T", "displayName": "PC"}},
+        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/assignUserToDevice",
+         "body": {"userPrincipalName": "a@b.com", "addressableUserName": "A"}},
+    ]
+    assert ad.update_requests("id1", spec("S1", assigned_user=""), {"assigned_user": 1}) == [
+        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/unassignUserFromDevice"}]
+
+
+def test_import_record_only_sets_given_fields():
+    assert ad.import_record(spec("S1", hardware_identifier="QQ==", group_tag="T", assigned_user="a@b.com",
+                                 product_key="PK"), "imp") == {
+        "serialNumber": "S1", "hardwareIdentifier": "QQ==", "importId": "imp", "productKey": "PK", "groupTag": "T",
+        "assignedUserPrincipalName": "a@b.com"}
+    assert ad.import_record(spec("S1", hardware_identifier="QQ=="), "imp") == {
+        "serialNumber": "S1", "hardwareIdentifier": "QQ==", "importId": "imp"}
+
+
+def test_explain_error():
+    assert ad.explain_error(806, "ZtdDeviceAlreadyAssigned")[2].startswith("The hardware hash is already registered to this tenant")
+    assert "another tenant" in ad.explain_error(808, "")[2]
+    assert ad.explain_error(808, "")[1] == "ZtdDeviceAssignedToOtherTenant"
+    assert "another tenant" in ad.explain_error(None, "ZtdDeviceAssignedToAnotherTenant")[2]
+    assert ad.explain_error(1, "Weird")[2] == "The import failed with Weird (code 1)."
+
+
+def test_build_diff_limited_to_managed_keys():
+    plan = ad.plan_devices([spec("S1", group_tag="New"), spec("S2", hardware_identifier=hwid("2"), group_tag="T"),
+                            spec("S3", state="absent")],
+                           ad.index_devices([device("S1", groupTag="Old"), device("S3", groupTag="G")]))
+    diff = ad.build_diff(plan)
+    assert diff["before"]["devices"] == {"S1": {"group_tag": "Old"},
+                                         "S3": {"group_tag": "G", "display_name": "", "assigned_user": "",
+                                                "addressable_user_name": ""}}
+    assert diff["after"]["devices"] == {"S1": {"group_tag": "New"}, "S2": {"group_tag": "T"}}
+
+
+# -- DeviceSync against a fake client --------------------------------------------------------
+
+class FakeGraphError(Exception):
+    def __init__(self, status, code="x", message="m"):
+        super(FakeGraphError, self).__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class FakeClient(object):
+    """Just enough Graph: devices, import records that complete after ``polls`` list calls, users."""
+
+    def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None):
+        self.devices = dict((d["id"], dict(d)) for d in devices)
+        self.users = set(users)
+        self.records = {}
+        self.errors = errors or {}
+        self.polls = polls
+        self.sync_status = sync_status
+        self.calls = []
+
+    def list(self, path, api="beta", params=None, headers=None, limit=None):
+        self.calls.append(("GET", path, dict(params or {})))
+        if path == ad.DEVICES_PATH:
+            flt = (params or {}).get("$filter")
+            values = list(self.devices.values())
+            if flt:
+                needle = flt.split("'")[1].upper()
+                values = [d for d in values if needle in d["serialNumber"].upper()]
+            return [dict(v) for v in values]
+        if path == ad.IMPORTS_PATH:
+            for record in self.records.values():
+                record["_reads"] += 1
+                if record["_reads"] >= self.polls and record["state"]["deviceImportStatus"] == "unknown":
+                    self._finish(record)
+            return [dict((k, v) for k, v in r.items() if not k.startswith("_")) for r in self.records.values()]
+        raise AssertionError(path)
+
+    def _finish(self, record):
+        code = self.errors.get(record["serialNumber"])
+        if code:
+            record["state"] = {"deviceImportStatus": "error", "deviceErrorCode": code,
+                               "deviceErrorName": ad.ERROR_CODE_NAMES.get(code, ""), "deviceRegistrationId": ""}
+        else:
+            record["state"] = {"deviceImportStatus": "complete", "deviceErrorCode": 0, "deviceErrorName": "",
+                               "deviceRegistrationId": "r"}
+            new = device(record["serialNumber"], id="new-" + record["serialNumber"], groupTag=record.get("groupTag", ""),
+                         userPrincipalName=record.get("assignedUserPrincipalName", ""))
+            self.devices[new["id"]] = new
+
+    def post(self, path, json=None, api="beta", headers=None, probe=None):
+        self.calls.append(("POST", path, json))
+        assert path == ad.IMPORTS_PATH + "/import"
+        out = []
+        for item in json["importedWindowsAutopilotDeviceIdentities"]:
+            record = dict(item, id="rec-" + item["serialNumber"], _reads=0,
+                          state={"deviceImportStatus": "unknown", "deviceErrorCode": 0, "deviceErrorName": ""})
+            self.records[record["id"]] = record
+            out.append(dict((k, v) for k, v in record.items() if not k.startswith("_")))
+        return {"value": out}
+
+    def request(self, method, path, **kw):
+        self.calls.append((method, path, None))
+        if self.sync_status:
+            raise FakeGraphError(self.sync_status, "TooManyRequests")
+        return None
+
+    def batch(self, requests, api="beta"):
+        self.calls.append(("BATCH", api, list(requests)))
+        out = []
+        for req in requests:
+            url = req["url"]
+            if url.startswith("/users/"):
+                upn = url[len("/users/"):].split("?")[0]
+                out.append({"status": 200, "body": {"userPrincipalName": upn}} if upn in self.users
+                           else {"status": 404, "body": {"error": {"code": "Request_ResourceNotFound"}}})
+            elif req["method"] == "DELETE" and url.startswith(ad.IMPORTS_PATH):
+                self.records.pop(url.rsplit("/", 1)[1], None)
+                out.append({"status": 204})
+            elif req["method"] == "DELETE":
+                self.devices.pop(url.rsplit("/", 1)[1], None)
+                out.append({"status": 204})
+            else:
+                dev = self.devices[url.split("/")[3]]
+                action = url.rsplit("/", 1)[1]
+                body = req.get("body") or {}
+                if action == "updateDeviceProperties":
+                    dev.update(body)
+                elif action == "assignUserToDevice":
+                    dev.update(body)
+                else:
+                    dev["userPrincipalName"] = ""
+                out.append({"status": 204})
+        return out
+
+    def writes(self):
+        return [c for c in self.calls if c[0] in ("POST", "DELETE", "PATCH")
+                or (c[0] == "BATCH" and any(r["method"] != "GET" for r in c[2]))]
+
+
+class FakeModule(object):
+    def __init__(self, client):
+        self.client = client
+        self.logs = []
+
+    def log(self, msg):
+        self.logs.append(msg)
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def run(client, check_mode=False, **kw):
+    p = params(**kw)
+    clock = Clock()
+    sync = ad.DeviceSync(FakeModule(client), p, clock=clock, sleep=clock.sleep)
+    return sync, sync.run(ad.collect_specs(p), check_mode)
+
+
+def test_sync_check_mode_writes_nothing_and_predicts():
+    client = FakeClient(devices=[device("S1", groupTag="Old")])
+    _, result = run(client, check_mode=True, devices=[{"serial_number": "S1", "group_tag": "New"},
+                                                      {"serial_number": "S2", "hardware_identifier": hwid("2")}])
+    assert client.writes() == []
+    assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S1", "updated"), ("S2", "imported")]
+    assert result["devices"][0]["device"]["groupTag"] == "New"
+    assert "id" not in result["devices"][1]["device"]
+    assert result["changed"] is True and result["import_id"] is None
+
+
+def test_sync_imports_reports_errors_cleans_only_own_records_and_syncs():
+    client = FakeClient(errors={"S3": 808}, polls=2)
+    client.records["foreign"] = {"id": "foreign", "serialNumber": "X", "importId": "other", "_reads": -99,
+                                 "state": {"deviceImportStatus": "complete"}}
+    sync, result = run(client, devices=[{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i))} for i in (1, 2, 3)],
+                       batch_size=2, group_tag="T")
+    actions = dict((d["serial_number"], d["action"]) for d in result["devices"])
+    assert actions == {"S1": "imported", "S2": "imported", "S3": "failed"}
+    failed = result["devices"][2]
+    assert failed["error_code"] == 808 and failed["error_name"] == "ZtdDeviceAssignedToOtherTenant"
+    assert "another tenant" in failed["error_message"]
+    posts = [c for c in client.calls if c[0] == "POST" and c[1].endswith("/import")]
+    assert [len(c[2]["importedWindowsAutopilotDeviceIdentities"]) for c in posts] == [2, 1]
+    assert all(r["importId"] == sync.import_id and r["groupTag"] == "T"
+               for c in posts for r in c[2]["importedWindowsAutopilotDeviceIdentities"])
+    assert list(client.records) == ["foreign"]  # ours deleted, the other run's record kept
+    assert ("POST", ad.SYNC_PATH, None) in client.calls
+    assert result["devices"][0]["device"]["id"] == "new-S1"
+    assert result["summary"] == {"imported": 2, "failed": 1, "total": 3}
+    assert result["progress"][-1]["counts"] == {"complete": 2, "error": 1}
+
+
+def test_sync_rerun_is_unchanged_without_writes():
+    client = FakeClient()
+    devs = [{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i)), "group_tag": "T"} for i in range(12)]
+    run(client, devices=devs)
+    client.calls = []
+    _, result = run(client, devices=devs)
+    assert client.writes() == []
+    assert result["changed"] is False and result["summary"] == {"unchanged": 12, "total": 12}
+    # more than FILTER_THRESHOLD serials: one paged list, with $select and $top
+    assert client.calls == [("GET", ad.DEVICES_PATH, {"$select": ad.DEVICE_SELECT, "$top": ad.PAGE_SIZE})]
+
+
+def test_sync_few_serials_use_contains_filter():
+    client = FakeClient(devices=[device("S1")])
+    run(client, devices=[{"serial_number": "S1"}])
+    assert client.calls[0] == ("GET", ad.DEVICES_PATH, {"$filter": "contains(serialNumber,'S1')", "$select": ad.DEVICE_SELECT})
+
+
+def test_sync_updates_users_and_tags_in_one_batch_and_deletes_exactly_named():
+    client = FakeClient(devices=[device("S1", groupTag="A"), device("S2", userPrincipalName="old@contoso.com"),
+                                 device("S3"), device("S4")])
+    _, result = run(client, devices=[{"serial_number": "S1", "group_tag": "B"},
+                                     {"serial_number": "S2", "assigned_user": ""},
+                                     {"serial_number": "S3", "assigned_user": "anna@contoso.com"},
+                                     {"serial_number": "S4", "state": "absent"}])
+    batches = [c for c in client.calls if c[0] == "BATCH" and c[2][0]["method"] != "GET"]
+    assert len(batches) == 1 and len(batches[0][2]) == 4
+    assert client.devices["id-S1"]["groupTag"] == "B"
+    assert client.devices["id-S2"]["userPrincipalName"] == ""
+    assert client.devices["id-S3"]["userPrincipalName"] == "anna@contoso.com"
+    assert "id-S4" not in client.devices
+    assert [d["action"] for d in result["devices"]] == ["updated", "updated", "updated", "deleted"]
+
+
+def test_sync_unknown_user_fails_before_writes():
+    client = FakeClient(devices=[device("S1")])
+    with pytest.raises(ad.InputError, match="'ghost@contoso.com' .* does not exist"):
+        run(client, devices=[{"serial_number": "S1", "assigned_user": "ghost@contoso.com"}])
+    assert client.writes() == []
+
+
+def test_sync_timeout_names_serials_and_states():
+    client = FakeClient(polls=10 ** 6)
+    _, result = run(client, wait_timeout=5, poll_interval=2, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}])
+    assert result["timed_out"] is True
+    assert "Timed out after 5s waiting for the import to finish on 1 device(s): S1 (unknown)" == result["msg"]
+    assert result["devices"][0]["action"] == "pending"
+    assert ("POST", ad.SYNC_PATH, None) not in client.calls
+
+
+def test_sync_429_is_a_warning():
+    client = FakeClient(sync_status=429)
+    sync, result = run(client, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}])
+    assert result["devices"][0]["action"] == "imported"
+    assert "10 minutes" in sync.warnings[0]
+
+
+def test_sync_profile_wait():
+    client = FakeClient(devices=[device("S1")])
+    state = {"n": 0}
+    original = client.list
+
+    def listing(path, **kw):
+        state["n"] += 1
+        if state["n"] >= 3:
+            client.devices["id-S1"]["deploymentProfileAssignmentStatus"] = "assignedInSync"
+        return original(path, **kw)
+
+    client.list = listing
+    _, result = run(client, wait_for="profile_assigned", devices=[{"serial_number": "S1"}])
+    assert result["devices"][0]["device"]["deploymentProfileAssignmentStatus"] == "assignedInSync"
+    assert result["progress"][-1] == {"phase": "profile", "elapsed": 2, "counts": {"assignedInSync": 1}}
+
+
+def test_sync_profile_wait_timeout_lists_last_state():
+    client = FakeClient(devices=[device("S1"), device("S2", deploymentProfileAssignmentStatus="assignedInSync")])
+    _, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
+    assert result["msg"] == "Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned)"
+
+
+def test_csv_fixture_file_parses():
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "integration", "files", "autopilot_device")
+    if not os.path.isdir(path):
+        pytest.skip("integration files not present")
+    for name in os.listdir(path):
+        if name.startswith("good") and name.endswith(".csv"):
+            with open(os.path.join(path, name), "rb") as f:
+                rows, _ = ad.parse_csv(f.read(), name)
+            assert rows
