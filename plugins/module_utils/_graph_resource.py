@@ -94,6 +94,12 @@ class Prop(object):
             return all(have.get(k) == v for k, v in want.items() if v is not None)
         return want == have
 
+    def view(self, value):
+        """The value as the diff shows it (sets sorted, so that order never looks like a change)."""
+        if self.kind == "set" and value is not None:
+            return sorted(set(value))
+        return value
+
     def merged(self, want, have):
         """The value the object will have after the write (for ``object``, only set keys change)."""
         if self.kind == "object":
@@ -281,7 +287,7 @@ def diff_view(resource, desired, obj):
     """The managed keys of ``obj`` as the diff shows them."""
     if not obj:
         return {}
-    return dict((name, _prop_for(resource, name).current(obj)) for name in desired)
+    return dict((name, _prop_for(resource, name).view(_prop_for(resource, name).current(obj))) for name in desired)
 
 
 def predicted(resource, desired, current):
@@ -343,7 +349,7 @@ def ensure(ctx):
 
     if current is None:
         before = {}
-        after = dict(desired)
+        after = dict((name, _prop_for(resource, name).view(want)) for name, want in desired.items())
         result["changed"] = True
         if ctx.check_mode:
             obj = predicted(resource, desired, None)
@@ -358,8 +364,10 @@ def ensure(ctx):
         changeable = dict((k, v) for k, v in desired.items() if not _prop_for(resource, k).create_only)
         before = diff_view(resource, desired, current)
         after = dict(before)
-        after.update(dict((name, _prop_for(resource, name).merged(want, before.get(name)))
-                          for name, want in changeable.items()))
+        for name, want in changeable.items():
+            prop = _prop_for(resource, name)
+            if not prop.equal(want, before.get(name)):
+                after[name] = prop.view(prop.merged(want, before.get(name)))
         obj = current
         if patch or writes:
             result["changed"] = True
