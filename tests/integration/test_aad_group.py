@@ -1,0 +1,171 @@
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""aad_group and aad_group_info through the real ansible-playbook, verified from the emulator's state."""
+
+import json
+import uuid
+
+import pytest
+
+ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
+
+
+def play(*tasks):
+    return json.dumps([{"name": "aad_group test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}])
+
+
+def task(name, module="intune.autopilot.aad_group", register="out", ignore_errors=False, **args):
+    entry = {"name": name, module: args, "register": register}
+    if ignore_errors:
+        entry["ignore_errors"] = True
+    return entry
+
+
+def groups_named(emulator, name):
+    groups = emulator.state()["sets"].get("groups", {}).values()
+    return [g for g in groups if g.get("displayName") == name]
+
+
+def unique(prefix):
+    return "%s %s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def four_steps(run_playbook, emulator, playbook):
+    """check -> real -> check -> real: (results, writes per run)."""
+    outcomes = []
+    for check in (True, False, True, False):
+        mark = emulator.mark()
+        result = run_playbook(playbook, check=check, diff=True).assert_ok()
+        outcomes.append((result, emulator.writes_since(mark)))
+    return outcomes
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "assigned"])
+def test_group_converges_in_four_steps(run_playbook, emulator, kind):
+    name = unique("Autopilot devices" if kind == "dynamic" else "Pilot users")
+    if kind == "dynamic":
+        args = dict(display_name=name, description="All Autopilot devices", all_autopilot_devices=True)
+    else:
+        upn = "pilot.%s@contoso.example" % uuid.uuid4().hex[:6]
+        emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": "Pilot"}]}})
+        args = dict(display_name=name, description="Pilot users", members=[upn])
+    outcomes = four_steps(run_playbook, emulator, play(task("Group", **args)))
+
+    (check1, writes1), (real1, writes2), (check2, writes3), (real2, writes4) = outcomes
+    assert check1.task("Group")["changed"] is True
+    assert writes1 == [], "check mode must not write"
+    assert "id" not in check1.task("Group")["group"]
+    assert real1.task("Group")["changed"] is True
+    assert [w["method"] for w in writes2][0] == "POST"
+    assert check2.task("Group")["changed"] is False and writes3 == []
+    assert real2.task("Group")["changed"] is False and writes4 == []
+
+    found = groups_named(emulator, name)
+    assert len(found) == 1, "exactly one group in the tenant"
+    group = found[0]
+    assert group["securityEnabled"] is True and group["mailEnabled"] is False
+    assert group["description"] == args["description"]
+    if kind == "dynamic":
+        assert group["groupTypes"] == ["DynamicMembership"]
+        assert group["membershipRule"] == ALL_AUTOPILOT_RULE
+        assert group["membershipRuleProcessingState"] == "On"
+    else:
+        assert group["groupTypes"] == []
+        listed = real2.task("Group")["members"]
+        assert listed == args["members"]
+        # membership read back through Graph by the info module, not by aad_group itself
+        info = run_playbook(play(task("Info", module="intune.autopilot.aad_group_info", display_name=name,
+                                      include_members=True))).assert_ok().task("Info")
+        assert [m["userPrincipalName"] for m in info["groups"][0]["members"]] == args["members"]
+
+
+def test_change_is_one_patch_with_the_changed_key(run_playbook, emulator):
+    name = unique("Autopilot devices")
+    run_playbook(play(task("Group", display_name=name, description="one", all_autopilot_devices=True))).assert_ok()
+    mark = emulator.mark()
+    result = run_playbook(play(task("Group", display_name=name, description="two", autopilot_group_tag="BER")),
+                          diff=True).assert_ok()
+    writes = emulator.writes_since(mark)
+    assert [w["method"] for w in writes] == ["PATCH"]
+    assert set(writes[0]["request_body"]) == {"description", "membershipRule"}
+    out = result.task("Group")
+    assert out["diff"]["before"]["description"] == "one" and out["diff"]["after"]["description"] == "two"
+    group = groups_named(emulator, name)[0]
+    assert group["membershipRule"] == '(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))'
+    assert group["description"] == "two"
+
+
+def test_members_are_added_and_removed(run_playbook, emulator):
+    name = unique("Pilot users")
+    users = ["m%d.%s@contoso.example" % (i, uuid.uuid4().hex[:6]) for i in range(3)]
+    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": u, "displayName": u} for u in users]}})
+    run_playbook(play(task("Group", display_name=name, members=users[:2]))).assert_ok()
+    mark = emulator.mark()
+    result = run_playbook(play(task("Group", display_name=name, members=[users[2], users[0]]))).assert_ok()
+    writes = emulator.writes_since(mark)
+    assert sorted(w["method"] for w in writes) == ["DELETE", "POST"]
+    assert result.task("Group")["diff"]["before"]["members"] == sorted(users[:2])
+    info = run_playbook(play(task("Info", module="intune.autopilot.aad_group_info", display_name=name,
+                                  include_members=True))).assert_ok().task("Info")
+    assert sorted(m["userPrincipalName"] for m in info["groups"][0]["members"]) == sorted([users[0], users[2]])
+
+
+def test_duplicate_names_fail_and_name_the_count(run_playbook, emulator):
+    name = unique("Twice")
+    for _ in range(2):
+        emulator.seed({"sets": {"groups": [{"id": str(uuid.uuid4()), "displayName": name, "mailEnabled": False,
+                                            "mailNickname": "twice", "securityEnabled": True, "groupTypes": []}]}})
+    mark = emulator.mark()
+    result = run_playbook(play(task("Group", display_name=name, description="x", ignore_errors=True)))
+    out = result.task("Group")
+    assert out["failed"] is True
+    assert "Found 2 groups named '%s'" % name in out["msg"]
+    assert emulator.writes_since(mark) == []
+    assert len(groups_named(emulator, name)) == 2
+
+
+def test_absent_deletes_and_is_idempotent(run_playbook, emulator):
+    name = unique("Gone")
+    run_playbook(play(task("Group", display_name=name))).assert_ok()
+    assert len(groups_named(emulator, name)) == 1
+    mark = emulator.mark()
+    check = run_playbook(play(task("Group", display_name=name, state="absent")), check=True).assert_ok()
+    assert check.task("Group")["changed"] is True and emulator.writes_since(mark) == []
+    real = run_playbook(play(task("Group", display_name=name, state="absent"))).assert_ok()
+    assert real.task("Group")["changed"] is True
+    assert groups_named(emulator, name) == []
+    again = run_playbook(play(task("Group", display_name=name, state="absent"))).assert_ok()
+    assert again.task("Group")["changed"] is False
+
+
+@pytest.mark.parametrize("args, option", [
+    (dict(membership_rule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:X")'), "membership_rule"),
+    (dict(membership_rule='(device.displayName -eq "unterminated)'), "membership_rule"),
+    (dict(membership_rule='(device.displayName -eq "%s")' % ("x" * 3100)), "membership_rule"),
+    (dict(mail_nickname="has space"), "mail_nickname"),
+    (dict(autopilot_group_tag='bad"tag'), "autopilot_group_tag"),
+    (dict(all_autopilot_devices=True, members=["someone@contoso.example"]), "members"),
+    (dict(members=["nobody-%s@contoso.example" % uuid.uuid4().hex[:6]]), "members[0]"),
+    (dict(membership_rule_processing_state="Sometimes"), "membership_rule_processing_state"),
+])
+def test_bad_input_fails_before_any_write(run_playbook, emulator, args, option):
+    name = unique("Bad")
+    mark = emulator.mark()
+    result = run_playbook(play(task("Group", display_name=name, ignore_errors=True, **args)))
+    out = result.task("Group")
+    assert out["failed"] is True
+    assert option in out["msg"]
+    assert emulator.writes_since(mark) == []
+    assert groups_named(emulator, name) == []
+
+
+def test_check_mode_of_a_whole_play_against_missing_objects_writes_nothing(run_playbook, emulator):
+    name = unique("Planned")
+    mark = emulator.mark()
+    result = run_playbook(play(
+        task("Group", display_name=name, autopilot_group_tag="PLAN"),
+        task("Info", module="intune.autopilot.aad_group_info", register="info", display_name=name),
+    ), check=True).assert_ok()
+    assert result.task("Group")["changed"] is True
+    assert result.task("Info")["groups"] == []
+    assert emulator.writes_since(mark) == []
