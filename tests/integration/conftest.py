@@ -1,0 +1,69 @@
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures of the integration harness; the API is described in harness.py's docstring."""
+
+import pytest
+
+from tests.integration import harness
+
+
+@pytest.fixture(scope='session')
+def collections_path(tmp_path_factory):
+    """A directory with ``ansible_collections/intune/autopilot`` -> the working tree."""
+    return harness.make_collections_path(tmp_path_factory.mktemp('collections'))
+
+
+@pytest.fixture(scope='session')
+def emulator(tmp_path_factory):
+    """One emulator per pytest process (per xdist worker), default command line."""
+    emu = harness.start_emulator(workdir=tmp_path_factory.mktemp('emulator'))
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def start_emulator(tmp_path_factory):
+    """Factory: ``start_emulator('--throttle', ...)`` -> a new Emulator, stopped after the test."""
+    started = []
+
+    def start(*args):
+        emu = harness.start_emulator(*args, workdir=tmp_path_factory.mktemp('emulator'))
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()
+
+
+@pytest.fixture
+def run_playbook(request, collections_path):
+    """``run_playbook(playbook, check=False, diff=False, extra_vars=None, tags=None, env_extra=None,
+    inventory=None, verbosity=0, emulator=None)`` -> harness.PlaybookResult.
+
+    Without ``emulator=`` it runs against the session ``emulator`` fixture (started on first use).
+    """
+
+    def run(playbook, emulator=None, **kwargs):
+        emu = emulator if emulator is not None else request.getfixturevalue('emulator')
+        return harness.run_playbook(playbook, emulator=emu, collections_path=collections_path, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def assert_no_secret():
+    return harness.assert_no_secret
+
+
+@pytest.fixture
+def writes_since(request):
+    """``writes_since(mark, emulator=None)``: Graph writes logged since ``mark`` (the session emulator by default)."""
+
+    def since(mark, emulator=None):
+        emu = emulator if emulator is not None else request.getfixturevalue('emulator')
+        return emu.writes_since(mark)
+
+    return since
+
+
