@@ -644,10 +644,8 @@ class DeviceSync(object):
     def trigger_sync(self):
         """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures."""
         try:
-            self.client.request("POST", SYNC_PATH, retry_429=False)
-        except TypeError:
-            self.client.request("POST", SYNC_PATH)
-        except Exception as exc:  # GraphError; the client module may not be importable here
+            self.client.post(SYNC_PATH)
+        except Exception as exc:  # GraphError (429 with a Retry-After longer than retry_max_delay is not retried)
             status = getattr(exc, "status", None)
             if status in (409, 429):
                 self.warnings.append("Autopilot sync not started (%s %s): %s. Intune allows one sync every 10 minutes; "
@@ -692,6 +690,9 @@ class DeviceSync(object):
         existing = self.read_devices([s["serial_number"] for s in specs])
         plan = plan_devices(specs, index_devices(existing))
         diff = build_diff(plan)
+        unplannable = [e["error_message"] for e in plan if e["action"] == "failed"]
+        if unplannable and params.get("fail_on_error", True):
+            raise InputError(unplannable)
         if check_mode:
             return self.result(plan, diff, predicted=True)
 
