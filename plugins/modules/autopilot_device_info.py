@@ -12,7 +12,7 @@ module: autopilot_device_info
 short_description: Read Windows Autopilot devices
 version_added: 0.1.0
 description:
-  - Returns Windows Autopilot device identities (C(windowsAutopilotDeviceIdentity), Graph beta) as a list: all of
+  - Returns Windows Autopilot device identities (C(windowsAutopilotDeviceIdentity), Graph beta) as a list, either all of
     them, or those matching serial numbers, a group tag, or profile assignment states.
   - Reads are paged (1,000 per page, following C(@odata.nextLink)). A handful of serial numbers (up to 10, letters
     and digits only) is looked up with C($filter=contains(serialNumber,'...')), anything else by reading the list
