@@ -310,7 +310,8 @@ def _create(ctx, desired):
         if prop.writer:
             writes.append((prop, value))
         else:
-            body[name] = value
+            # An object default is completed, not replaced, by the keys the user set.
+            body[name] = prop.merged(value, body.get(name))
     if resource.odata_type:
         body["@odata.type"] = resource.odata_type
     key = ctx.key_value()
