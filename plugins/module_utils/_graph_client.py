@@ -1,0 +1,716 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The only code of the collection that speaks HTTP: tokens, requests, paging, $batch, retries, errors.
+
+Internal to this collection (the leading underscore): it may change in any release without notice.
+It imports nothing from AnsibleModule; warnings go out through the ``warn`` callback.
+
+Facts it relies on, with their sources (see also docs/connection.md):
+
+* Tokens: OAuth 2.0 client credentials, scope ``<graph resource>/.default``
+  (MicrosoftDocs/entra-docs: docs/identity-platform/v2-oauth2-client-creds-grant-flow.md), obtained with msal's
+  ConfidentialClientApplication / ManagedIdentityClient; national cloud hosts from
+  microsoftgraph/microsoft-graph-docs-contrib: concepts/deployments.md.
+* Paging: follow ``@odata.nextLink`` verbatim, re-send headers such as ``ConsistencyLevel`` (concepts/paging.md).
+* Errors: ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}`` (concepts/errors.md); Intune puts
+  a JSON string with a ``Message`` key into ``error.message`` (field reports, graph-api.md 5.3).
+* Throttling: 429 with ``Retry-After`` in seconds; without it, exponential backoff (concepts/throttling.md).
+  503 may carry ``Retry-After`` too (concepts/errors.md).
+* JSON batching: at most 20 requests, responses may come in any order, each inner request is throttled on its own
+  (concepts/json-batching.md).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import email.utils
+import hashlib
+import json as jsonlib
+import os
+import random
+import re
+import tempfile
+import time
+import traceback
+import uuid
+
+try:
+    from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+except ImportError:  # pragma: no cover - Python 2 is not a target, but the sanity compile test may import this
+    from urllib import quote, urlencode  # type: ignore
+    from urlparse import urlsplit, urlunsplit  # type: ignore
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    import msal
+    HAS_MSAL = True
+    MSAL_IMPORT_ERROR = None
+except ImportError:
+    HAS_MSAL = False
+    MSAL_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+COLLECTION_VERSION = '0.1.0'
+USER_AGENT = 'intune.autopilot/%s' % COLLECTION_VERSION
+
+# cloud -> (login host, Graph host). graph-api.md 7.4, concepts/deployments.md. The token scope is the Graph
+# host + /.default (the resource's app ID URI) and does not follow a graph_url override (the emulator case).
+CLOUDS = {
+    'public': ('https://login.microsoftonline.com', 'https://graph.microsoft.com'),
+    'usgov': ('https://login.microsoftonline.us', 'https://graph.microsoft.us'),
+    'usgov_dod': ('https://login.microsoftonline.us', 'https://dod-graph.microsoft.us'),
+    'china': ('https://login.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn'),
+}
+
+# Retry policy (docs/connection.md). 429 is retried for every method; the others only where repeating the
+# request cannot apply it twice (GET, PUT, PATCH, DELETE; POST only through a probe, see GraphClient.request).
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+BATCH_RETRY_STATUSES = frozenset((429, 503, 504))
+BATCH_MAX = 20
+TOKEN_MIN_LIFETIME = 300
+
+
+class GraphError(Exception):
+    """One failed Graph (or token) call. ``status`` is None for transport errors."""
+
+    def __init__(self, message, status=None, code=None, request_id=None, date=None, method=None, url=None, error=None):
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.date = date
+        self.method = method
+        self.url = url
+        self.error = error
+        super(GraphError, self).__init__(message)
+
+    def __str__(self):
+        return self.summary
+
+    @property
+    def summary(self):
+        """``<code>: <message>``, the tail of every module error message."""
+        return '%s: %s' % (self.code, self.message) if self.code else self.message
+
+    def to_result(self):
+        return dict(status=self.status, code=self.code, error=self.error, request_id=self.request_id,
+                    method=self.method, url=self.url)
+
+    @classmethod
+    def from_parts(cls, status, headers, body, method, url, reason=None):
+        """Build the error from a Graph answer (a response, or one item of a $batch response)."""
+        headers = dict((k.lower(), v) for k, v in (headers or {}).items())
+        error = body.get('error') if isinstance(body, dict) else None
+        code = message = None
+        inner = {}
+        if isinstance(error, dict):
+            code = error.get('code')
+            message = _readable_message(error.get('message'))
+            inner = error.get('innerError') or error.get('innererror') or {}
+        elif isinstance(error, str):
+            code, message = error, (body.get('error_description') or error)
+        if not code:
+            code = re.sub(r'[^A-Za-z]', '', reason or '') or 'HTTP%s' % status
+        if not message:
+            text = body if isinstance(body, str) else (jsonlib.dumps(body) if body else '')
+            message = text.strip()[:300] or 'HTTP %s with an empty body' % status
+        request_id = headers.get('request-id') or (inner.get('request-id') if isinstance(inner, dict) else None)
+        date = (inner.get('date') if isinstance(inner, dict) else None) or headers.get('date')
+        return cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
+                   url=_strip_query(url), error=error if isinstance(error, dict) else None)
+
+
+class GraphAuthError(GraphError):
+    """The token could not be obtained. The message is complete on its own (no resource context)."""
+
+    @property
+    def summary(self):
+        return self.message
+
+
+def _readable_message(message):
+    """Intune wraps its own error object as a JSON string in error.message; return its ``Message``."""
+    if isinstance(message, str) and message.lstrip().startswith('{'):
+        try:
+            inner = jsonlib.loads(message)
+        except ValueError:
+            return message
+        if isinstance(inner, dict) and inner.get('Message'):
+            return inner['Message']
+    return message
+
+
+def _strip_query(url):
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if value is None or str(value).strip() == '':
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def authority_for(cloud, authority_url, tenant_id):
+    """The authority URL msal gets. A bare host URL (AZURE_AUTHORITY_HOST style) gets the tenant appended."""
+    if not authority_url:
+        return '%s/%s' % (CLOUDS[cloud][0], tenant_id)
+    if '://' not in authority_url:
+        authority_url = 'https://' + authority_url
+    parts = urlsplit(authority_url)
+    if parts.path.strip('/'):
+        return authority_url.rstrip('/')
+    return '%s://%s/%s' % (parts.scheme, parts.netloc, tenant_id)
+
+
+def default_cache_dir():
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'intune.autopilot')
+
+
+def load_certificate(path, password=None):
+    """Read a PEM (private key + certificate) or PFX/PKCS#12 file.
+
+    Returns ``(private_key_pem, certificate_pem, sha1_thumbprint_hex)``; the key comes back unencrypted, in memory
+    only, so msal does not need to handle the password (its support for encrypted keys differs between versions).
+    """
+    with open(path, 'rb') as f:
+        data = f.read()
+    pwd = password.encode('utf-8') if password else None
+    if b'-----BEGIN' in data:
+        key_match = re.search(br'-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----', data, re.S)
+        cert_match = re.search(br'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', data, re.S)
+        if not key_match or not cert_match:
+            raise ValueError("'%s' must hold both a private key and a certificate in PEM form" % path)
+        key = serialization.load_pem_private_key(key_match.group(0), password=pwd)
+        cert = x509.load_pem_x509_certificate(cert_match.group(0))
+    else:
+        key, cert, dummy = pkcs12.load_key_and_certificates(data, pwd)
+        if key is None or cert is None:
+            raise ValueError("'%s' must hold both a private key and a certificate" % path)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode('ascii')
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+    return key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper()  # nosec - x5t is SHA-1 by definition
+
+
+def _msal_version():
+    return tuple(int(p) for p in re.findall(r'\d+', getattr(msal, '__version__', '0'))[:2])
+
+
+_SessionBase = requests.Session if HAS_REQUESTS else object
+
+
+class GraphSession(_SessionBase):
+    """A requests.Session that passes ``verify=`` and ``timeout=`` on every request.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override ``Session.verify`` but not a per-request ``verify=``
+    (reference/emulator-and-auth.md, "Trusting the emulator's TLS certificate"). msal gets this session as its
+    ``http_client``, so the token calls follow the same rule.
+    """
+
+    def __init__(self, verify=True, timeout=30):
+        super(GraphSession, self).__init__()
+        self._verify = verify
+        self._timeout = timeout
+        self.headers['User-Agent'] = USER_AGENT
+
+    def request(self, method, url, **kwargs):  # pylint: disable=arguments-differ
+        kwargs['verify'] = self._verify
+        kwargs.setdefault('timeout', self._timeout)
+        return super(GraphSession, self).request(method, url, **kwargs)
+
+
+class GraphClient:
+    """Token, HTTPS, paging, $batch and retries for one module run. See the module docstring."""
+
+    def __init__(self, tenant_id, client_id, client_secret=None, client_certificate_path=None,
+                 client_certificate_password=None, managed_identity=False, managed_identity_client_id=None,
+                 federated_token_file=None, cloud='public', authority_url=None, graph_url=None,
+                 ca_path=None, timeout=30, max_retries=5, warn=None, token_cache_path=None, sleep=time.sleep,
+                 retry_max_delay=60.0, retry_max_total=300.0, backoff_base=2.0):
+        if cloud not in CLOUDS:
+            raise ValueError('cloud must be one of %s, got %r' % (', '.join(sorted(CLOUDS)), cloud))
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self._secret = client_secret
+        self._cert_path = client_certificate_path
+        self._cert_password = client_certificate_password
+        self.managed_identity = bool(managed_identity)
+        self.managed_identity_client_id = managed_identity_client_id
+        self.federated_token_file = federated_token_file
+        self.cloud = cloud
+        self.authority_url_override = bool(authority_url)
+        self.authority = None if self.managed_identity else authority_for(cloud, authority_url, tenant_id)
+        self.resource = CLOUDS[cloud][1]
+        self.scope = self.resource + '/.default'
+        root = (graph_url or CLOUDS[cloud][1]).rstrip('/')
+        self.graph_url = re.sub(r'/(beta|v1\.0)$', '', root)
+        self.verify = ca_path or True
+        self.timeout = timeout
+        self.max_retries = int(max_retries)
+        self.retry_max_delay = float(retry_max_delay)
+        self.retry_max_total = float(retry_max_total)
+        self.backoff_base = float(backoff_base)
+        self._warn = warn or (lambda msg: None)
+        self._sleep = sleep
+        self._random = random.Random()
+        # token_cache_path: a directory for the cache file (None: the default one), or False for no file.
+        self.token_cache_file = None
+        if token_cache_path is not False:
+            self.token_cache_file = os.path.join(token_cache_path or default_cache_dir(), self._cache_file_name())
+        self.session = GraphSession(verify=self.verify, timeout=timeout) if HAS_REQUESTS else None
+        self.stats = {'requests': 0, 'retries': 0, 'throttled': 0, 'token_requests': 0, 'transport_errors': 0,
+                      'by_status': {}}
+        self._cache = None
+        self._app = None
+        self._token = None
+        self._token_expires = 0
+
+    # ------------------------------------------------------------------ tokens
+
+    def _cache_file_name(self):
+        if self.managed_identity:
+            key = 'managed-identity|%s|%s' % (self.managed_identity_client_id or 'system', self.resource)
+        else:
+            key = '%s|%s|%s' % (self.authority.lower(), self.tenant_id, self.client_id)
+        return 'token-%s.json' % hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
+
+    def _load_cache(self):
+        self._cache = msal.SerializableTokenCache()
+        if not self.token_cache_file or not os.path.isfile(self.token_cache_file):
+            return
+        try:
+            with open(self.token_cache_file, 'r') as f:
+                self._cache.deserialize(f.read())
+        except (OSError, IOError, ValueError):
+            self._cache = msal.SerializableTokenCache()  # unreadable or corrupt: start empty, rewrite on success
+
+    def _save_cache(self):
+        if not self.token_cache_file or not self._cache.has_state_changed:
+            return
+        directory = os.path.dirname(self.token_cache_file)
+        try:
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+            fd, tmp = tempfile.mkstemp(prefix='.token-', dir=directory)  # mkstemp creates the file 0600
+            try:
+                with os.fdopen(fd, 'w') as f:
+                    f.write(self._cache.serialize())
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, self.token_cache_file)
+            except Exception:
+                os.unlink(tmp)
+                raise
+        except (OSError, IOError) as exc:
+            self._warn('Could not write the token cache %s: %s' % (self.token_cache_file, exc))
+
+    def _cached_token(self):
+        """A valid access token from the persisted cache, without building the msal app (saves its discovery GET).
+
+        The cache file is already specific to authority, tenant and client, so a token for our client and scope in it
+        is ours. msal's own lookup still runs when this finds nothing.
+        """
+        if self.managed_identity:
+            return None
+        now = time.time()
+        for entry in self._find_access_tokens(target=[self.scope], query={'client_id': self.client_id}):
+            expires = int(entry.get('expires_on') or 0)
+            refresh = int(entry.get('refresh_on') or expires)
+            if expires - now > TOKEN_MIN_LIFETIME and refresh > now and entry.get('secret'):
+                return entry['secret'], expires
+        return None
+
+    def _find_access_tokens(self, target=None, query=None):
+        kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
+        search = getattr(self._cache, 'search', None)  # msal >= 1.32; find() is deprecated there
+        return list(search(kind, target=target, query=query) if search else self._cache.find(kind, target=target, query=query))
+
+    def _credential(self):
+        if self._secret:
+            return self._secret
+        if self._cert_path:
+            if not HAS_CRYPTOGRAPHY:
+                raise ValueError('client_certificate_path needs the Python library cryptography')
+            key_pem, cert_pem, thumbprint = load_certificate(self._cert_path, self._cert_password)
+            credential = {'private_key': key_pem, 'public_certificate': cert_pem}
+            if _msal_version() < (1, 35):
+                # Older msal cannot derive the thumbprint from public_certificate; give it the SHA-1 one (RS256 + x5t).
+                # From 1.35 msal computes the SHA-256 one itself and signs PS256 with x5t#S256, as
+                # MicrosoftDocs/entra-docs: docs/identity-platform/certificate-credentials.md describes.
+                credential['thumbprint'] = thumbprint
+            return credential
+        if self.federated_token_file:
+            path = self.federated_token_file
+
+            def assertion():
+                with open(path, 'r') as f:  # read on each use: the platform rotates the file
+                    return f.read().strip()
+            return {'client_assertion': assertion}
+        raise ValueError('no credential given')
+
+    def _build_app(self):
+        if self.managed_identity:
+            if not hasattr(msal, 'ManagedIdentityClient'):
+                raise ValueError('managed identity needs msal >= 1.29 (found %s)' % msal.__version__)
+            if self.managed_identity_client_id:
+                identity = msal.UserAssignedManagedIdentity(client_id=self.managed_identity_client_id)
+            else:
+                identity = msal.SystemAssignedManagedIdentity()
+            return msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._cache)
+        kwargs = dict(client_credential=self._credential(), authority=self.authority, http_client=self.session,
+                      token_cache=self._cache)
+        if self.authority_url_override:
+            kwargs['instance_discovery'] = False
+        return msal.ConfidentialClientApplication(self.client_id, **kwargs)
+
+    def _token_error(self, detail, code=None):
+        if self.managed_identity:
+            who = "managed identity '%s'" % (self.managed_identity_client_id or 'system-assigned')
+            where = ''
+        else:
+            who = "client '%s'" % self.client_id
+            where = ' from %s' % self.authority
+        message = 'Failed to obtain a token for %s%s: %s' % (who, where, detail)
+        if self._secret:
+            message = message.replace(self._secret, '********')
+        return GraphAuthError(message, code=code, url=self.authority)
+
+    def access_token(self, force_refresh=False):
+        """The bearer token; cached in memory and in the token cache file. Never logged or returned to Ansible."""
+        if force_refresh:
+            self._drop_token()
+        elif self._token and self._token_expires - time.time() > TOKEN_MIN_LIFETIME:
+            return self._token
+        if self._cache is None:
+            self._load_cache()
+        cached = self._cached_token()
+        if cached:
+            self._token, self._token_expires = cached
+            return self._token
+        try:
+            if self._app is None:
+                self._app = self._build_app()
+            if self.managed_identity:
+                result = self._app.acquire_token_for_client(resource=self.resource)
+            else:
+                result = self._app.acquire_token_for_client(scopes=[self.scope])
+        except Exception as exc:  # msal raises ValueError, KeyError, requests and MsalServiceError types
+            detail = '%s: %s' % (type(exc).__name__, exc)
+            if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError):
+                detail += ' (set ca_path or REQUESTS_CA_BUNDLE to the CA that signed the server certificate)'
+            raise self._token_error(detail, code=type(exc).__name__)
+        if not isinstance(result, dict) or not result.get('access_token'):
+            result = result if isinstance(result, dict) else {}
+            code = result.get('error') or 'no_token'
+            raise self._token_error('%s: %s' % (code, result.get('error_description') or 'no access token returned'),
+                                    code=code)
+        if result.get('token_source', 'identity_provider') == 'identity_provider':
+            self.stats['token_requests'] += 1
+        self._token = result['access_token']
+        self._token_expires = time.time() + int(result.get('expires_in') or 3600)
+        self._save_cache()
+        return self._token
+
+    def _drop_token(self):
+        """Forget the current token (after a 401) so the next one comes from the identity provider."""
+        self._token = None
+        if self._cache is None:
+            return
+        for entry in self._find_access_tokens(query={}):
+            self._cache.remove_at(entry)
+        self._cache.has_state_changed = True
+
+    # ------------------------------------------------------------------ HTTP
+
+    def url(self, path, api='beta', params=None):
+        """Absolute URL for a path relative to the API root; absolute URLs (nextLink) are used verbatim."""
+        if path.startswith('https://') or path.startswith('http://'):
+            url = path
+        else:
+            url = '%s/%s/%s' % (self.graph_url, api, path.lstrip('/'))
+        if params:
+            # %20 rather than '+' for spaces, and OData's $ ' ( ) , : kept readable.
+            query = urlencode([(k, v) for k, v in params.items() if v is not None], quote_via=quote, safe="$'(),:/@")
+            url = '%s%s%s' % (url, '&' if '?' in url else '?', query)
+        return url
+
+    def _send(self, method, url, body, headers):
+        send_headers = {'Authorization': 'Bearer %s' % self.access_token(), 'client-request-id': str(uuid.uuid4()),
+                        'Accept': 'application/json', 'User-Agent': USER_AGENT}
+        data = None
+        if body is not None:
+            data = jsonlib.dumps(body)
+            send_headers['Content-Type'] = 'application/json'
+        send_headers.update(headers or {})
+        self.stats['requests'] += 1
+        try:
+            response = self.session.request(method, url, data=data, headers=send_headers)
+        except requests.exceptions.RequestException:
+            self.stats['transport_errors'] += 1
+            raise
+        by_status = self.stats['by_status']
+        by_status[response.status_code] = by_status.get(response.status_code, 0) + 1
+        return response
+
+    @staticmethod
+    def _parse(response):
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text
+        if isinstance(body, dict) and isinstance(body.get('value'), dict) and \
+                not [k for k in body if k != 'value' and not k.startswith('@odata.')]:
+            return body['value']  # Intune's documented {"value": {...}} single-entity shape (graph-api.md 8.1)
+        return body
+
+    @staticmethod
+    def _error_from(response, method, url):
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        return GraphError.from_parts(response.status_code, response.headers, body, method, url, response.reason)
+
+    def _backoff(self, failures):
+        """Exponential backoff with jitter: base * 2^(n-1), capped, then a random point in its upper half."""
+        ceiling = min(self.retry_max_delay, self.backoff_base * (2 ** (failures - 1)))
+        return round(self._random.uniform(ceiling / 2.0, ceiling), 2)
+
+    def _plan_retry(self, err, failures, waited, retry_after=None):
+        """Seconds to wait before the next attempt, or None when the policy says stop."""
+        if failures > self.max_retries:
+            return None
+        if retry_after is not None:
+            if retry_after > self.retry_max_delay:
+                err.message += ' (Retry-After %.0f s is longer than retry_max_delay %.0f s)' % (retry_after,
+                                                                                                  self.retry_max_delay)
+                return None
+            delay = retry_after
+        else:
+            delay = self._backoff(failures)
+        if waited + delay > self.retry_max_total:
+            return None
+        return delay
+
+    def request(self, method, path, api='beta', params=None, json=None, headers=None, probe=None):
+        """One Graph call with the retry policy of docs/connection.md. Returns parsed JSON or None.
+
+        ``probe`` (POST only): after a 5xx or a broken connection the POST may have been applied. Before sending it
+        again the client calls ``probe()``; an object it returns is returned as the POST's result, None means "not
+        applied" and the POST is sent again. Without a probe a POST is retried only after 429 (rejected, not
+        processed) or a connect timeout (never sent). ``probe=lambda: None`` declares a POST safe to repeat.
+        """
+        method = method.upper()
+        url = self.url(path, api, params)
+        shown = '%s %s' % (method, urlsplit(url).path)
+        failures = 0
+        waited = 0.0
+        refreshed = False
+        maybe_applied = False
+        while True:
+            retry_after = None
+            try:
+                response = self._send(method, url, json, headers)
+            except requests.exceptions.SSLError as exc:
+                raise GraphError('%s (set ca_path or REQUESTS_CA_BUNDLE to the CA that signed the server certificate)'
+                                 % exc, code='SSLError', method=method, url=_strip_query(url))
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as exc:
+                err = GraphError(str(exc), code=type(exc).__name__, method=method, url=_strip_query(url))
+                applied_maybe = not isinstance(exc, requests.exceptions.ConnectTimeout)
+                reason = type(exc).__name__
+            else:
+                if response.status_code < 400:
+                    return self._parse(response)
+                if response.status_code == 401 and not refreshed:
+                    refreshed = True
+                    self.access_token(force_refresh=True)
+                    continue
+                err = self._error_from(response, method, url)
+                if method == 'DELETE' and response.status_code == 404 and maybe_applied:
+                    return None  # an earlier attempt that failed in transit did delete it
+                if response.status_code not in RETRY_STATUSES:
+                    raise err
+                if response.status_code == 429:
+                    self.stats['throttled'] += 1
+                applied_maybe = response.status_code != 429
+                retry_after = parse_retry_after(response.headers.get('Retry-After'))
+                reason = '%s %s' % (response.status_code, err.code)
+            failures += 1
+            maybe_applied = maybe_applied or applied_maybe
+            unsafe = method == 'POST' and applied_maybe
+            if unsafe and probe is None:
+                raise err
+            delay = self._plan_retry(err, failures, waited, retry_after)
+            if delay is None:
+                if unsafe:
+                    found = probe()
+                    if found is not None:
+                        return found
+                raise err
+            self._warn('Retrying %s: %s, attempt %d of %d, waiting %.1f s%s' % (
+                shown, reason, failures + 1, self.max_retries + 1, delay,
+                ' (checking first whether it was applied)' if unsafe else ''))
+            self.stats['retries'] += 1
+            self._sleep(delay)
+            waited += delay
+            if unsafe:
+                found = probe()
+                if found is not None:
+                    self._warn('%s was applied despite the %s; not sending it again' % (shown, reason))
+                    return found
+
+    def get(self, path, api='beta', params=None, headers=None):
+        return self.request('GET', path, api=api, params=params, headers=headers)
+
+    def get_or_none(self, path, api='beta', params=None, headers=None):
+        try:
+            return self.get(path, api=api, params=params, headers=headers)
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, path, api='beta', params=None, headers=None, limit=None):
+        """Every item of a collection, following @odata.nextLink verbatim and re-sending ``headers`` on each page."""
+        items = []
+        url = path
+        while url:
+            page = self.request('GET', url, api=api, params=params, headers=headers) or {}
+            items.extend(page.get('value') or [])
+            if limit is not None and len(items) >= limit:
+                return items[:limit]
+            url = page.get('@odata.nextLink')
+            params = None  # the nextLink already carries every query option
+        return items
+
+    def post(self, path, json=None, api='beta', headers=None, probe=None):
+        return self.request('POST', path, api=api, json=json, headers=headers, probe=probe)
+
+    def patch(self, path, json, api='beta', headers=None):
+        return self.request('PATCH', path, api=api, json=json, headers=headers)
+
+    def put(self, path, json, api='beta', headers=None):
+        return self.request('PUT', path, api=api, json=json, headers=headers)
+
+    def delete(self, path, api='beta', headers=None, missing_ok=True):
+        """True when deleted; False when it was already gone (404) and ``missing_ok``."""
+        try:
+            self.request('DELETE', path, api=api, headers=headers)
+        except GraphError as exc:
+            if exc.status == 404 and missing_ok:
+                return False
+            raise
+        return True
+
+    # ------------------------------------------------------------------ $batch
+
+    def _batch_path(self, url, api):
+        """Inner batch URLs are relative to the version root (concepts/json-batching.md)."""
+        if url.startswith('https://') or url.startswith('http://'):
+            prefix = '%s/%s' % (self.graph_url, api)
+            if not url.startswith(prefix):
+                raise ValueError('batch request URL %s is not under %s' % (url, prefix))
+            url = url[len(prefix):]
+        return '/' + url.lstrip('/')
+
+    def batch(self, requests_, api='beta'):
+        """Run requests through $batch in chunks of 20; answers come back in request order.
+
+        Each item of ``requests_`` is ``{"method", "url", "body"?, "headers"?}``; each answer is
+        ``{"status", "headers", "body"}``. Inner 429/503/504 are sent again (waiting the largest inner Retry-After, or
+        the backoff) while the retry budget lasts; an inner POST only after 429. Other statuses are returned as they
+        are: use ``GraphError.from_parts`` to turn one into an error.
+        """
+        results = [None] * len(requests_)
+        for start in range(0, len(requests_), BATCH_MAX):
+            self._batch_chunk(requests_, list(range(start, min(start + BATCH_MAX, len(requests_)))), results, api)
+        return results
+
+    def _batch_chunk(self, requests_, indexes, results, api):
+        failures = 0
+        waited = 0.0
+        pending = indexes
+        while pending:
+            body = {'requests': []}
+            for i in pending:
+                item = requests_[i]
+                entry = {'id': str(i + 1), 'method': item['method'].upper(), 'url': self._batch_path(item['url'], api)}
+                headers = dict(item.get('headers') or {})
+                if item.get('body') is not None:
+                    entry['body'] = item['body']
+                    if not [h for h in headers if h.lower() == 'content-type']:
+                        headers['Content-Type'] = 'application/json'
+                if headers:
+                    entry['headers'] = headers
+                body['requests'].append(entry)
+            only_reads = all(e['method'] == 'GET' for e in body['requests'])
+            answer = self.request('POST', '/$batch', api=api, json=body, probe=(lambda: None) if only_reads else None)
+            by_id = dict((str(r.get('id')), r) for r in (answer or {}).get('responses') or [])
+            retry, waits, reasons = [], [], set()
+            for i in pending:
+                item = by_id.get(str(i + 1))
+                if item is None:
+                    item = {'status': 500, 'headers': {}, 'body': {'error': {
+                        'code': 'MissingBatchResponse', 'message': 'The $batch answer had no response with id %d' % (i + 1)}}}
+                status = int(item.get('status') or 0)
+                headers = item.get('headers') or {}
+                results[i] = {'status': status, 'headers': headers, 'body': item.get('body')}
+                method = requests_[i]['method'].upper()
+                if status in BATCH_RETRY_STATUSES and (method != 'POST' or status == 429):
+                    retry.append(i)
+                    reasons.add(str(status))
+                    if status == 429:
+                        self.stats['throttled'] += 1
+                    after = parse_retry_after(dict((k.lower(), v) for k, v in headers.items()).get('retry-after'))
+                    waits.append(after)
+            if not retry:
+                return
+            failures += 1
+            known = [w for w in waits if w is not None]
+            err = GraphError('inner requests failed', method='POST', url=self.url('/$batch', api))
+            delay = self._plan_retry(err, failures, waited, max(known) if known else None)
+            if delay is None:
+                return  # the last answers stay in results for the caller
+            self._warn('Retrying %d of %d requests in POST /%s/$batch: %s, attempt %d of %d, waiting %.1f s' % (
+                len(retry), len(pending), api, '/'.join(sorted(reasons)), failures + 1, self.max_retries + 1, delay))
+            self.stats['retries'] += 1
+            self._sleep(delay)
+            waited += delay
+            pending = retry
+

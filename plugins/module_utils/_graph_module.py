@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The AnsibleModule subclass every module of the collection uses.
+
+Internal to this collection (the leading underscore): it may change in any release without notice.
+It merges the connection options (documented once in doc_fragments/graph_auth.py), validates them before any
+call, builds one GraphClient per module run and turns exceptions into ``fail_json`` at one edge.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import (
+    CLOUDS, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, HAS_MSAL, HAS_REQUESTS, MSAL_IMPORT_ERROR,
+    REQUESTS_IMPORT_ERROR, GraphAuthError, GraphClient, GraphError,
+)
+
+
+def env_fallback_nonempty(*names):
+    """Like Ansible's env_fallback, but an empty (or blank) variable counts as unset: AWX injects '' for empty fields."""
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip() != '':
+            return value
+    raise AnsibleFallbackNotFound
+
+
+def _env(*names):
+    return (env_fallback_nonempty, list(names))
+
+
+GRAPH_ARGSPEC = dict(
+    tenant_id=dict(type='str', fallback=_env('AZURE_TENANT_ID', 'AZURE_TENANT')),
+    client_id=dict(type='str', fallback=_env('AZURE_CLIENT_ID')),
+    client_secret=dict(type='str', no_log=True, fallback=_env('AZURE_CLIENT_SECRET', 'AZURE_SECRET')),
+    client_certificate_path=dict(type='path', fallback=_env('AZURE_CLIENT_CERTIFICATE_PATH')),
+    client_certificate_password=dict(type='str', no_log=True, fallback=_env('AZURE_CLIENT_CERTIFICATE_PASSWORD')),
+    managed_identity=dict(type='bool', default=False),
+    managed_identity_client_id=dict(type='str'),
+    federated_token_file=dict(type='path', no_log=False, fallback=_env('AZURE_FEDERATED_TOKEN_FILE')),
+    cloud=dict(type='str', default='public', choices=sorted(CLOUDS)),
+    authority_url=dict(type='str', fallback=_env('AZURE_AUTHORITY_HOST')),
+    graph_url=dict(type='str', fallback=_env('INTUNE_GRAPH_URL')),
+    ca_path=dict(type='path', fallback=_env('REQUESTS_CA_BUNDLE')),
+    timeout=dict(type='int', default=30),
+    max_retries=dict(type='int', default=5),
+    retry_max_delay=dict(type='float', default=60.0),
+    token_cache=dict(type='bool', default=True, no_log=False),
+)
+
+_STRING_OPTIONS = [name for name, spec in GRAPH_ARGSPEC.items() if spec['type'] in ('str', 'path')]
+
+CREDENTIAL_ENV = {
+    'client_secret': 'AZURE_CLIENT_SECRET',
+    'client_certificate_path': 'AZURE_CLIENT_CERTIFICATE_PATH',
+    'federated_token_file': 'AZURE_FEDERATED_TOKEN_FILE',
+}
+
+
+def connection_params(params):
+    """The GraphClient keyword arguments from module parameters, or raise ValueError naming what is wrong.
+
+    Empty strings count as unset, and so does a certificate file that exists but is empty (AWX writes the file even
+    when its field is empty). No network is touched here.
+    """
+    p = dict((k, params.get(k)) for k in GRAPH_ARGSPEC)
+    for name in _STRING_OPTIONS:
+        if isinstance(p[name], str) and p[name].strip() == '':
+            p[name] = None
+    cert = p['client_certificate_path']
+    if cert:
+        if not os.path.exists(cert):
+            raise ValueError("client_certificate_path '%s' does not exist" % cert)
+        if os.path.getsize(cert) == 0:
+            p['client_certificate_path'] = None
+    token_file = p['federated_token_file']
+    if token_file and not os.path.isfile(token_file):
+        raise ValueError("federated_token_file '%s' does not exist" % token_file)
+
+    kinds = [k for k in ('client_secret', 'client_certificate_path', 'federated_token_file') if p[k]]
+    if p['managed_identity']:
+        kinds.append('managed_identity')
+    if not kinds:
+        raise ValueError('No credential given: set one of client_secret, client_certificate_path, federated_token_file '
+                         'or managed_identity=true (or the environment variables %s)'
+                         % ', '.join(sorted(set(CREDENTIAL_ENV.values()) | set(['AZURE_SECRET']))))
+    if len(kinds) > 1:
+        raise ValueError('Set exactly one kind of credential, got %s (from task options, module_defaults or the '
+                         'environment variables %s)' % (' and '.join(kinds), ', '.join(
+                             CREDENTIAL_ENV[k] for k in kinds if k in CREDENTIAL_ENV) or 'none'))
+    if not p['managed_identity']:
+        missing = [k for k in ('tenant_id', 'client_id') if not p[k]]
+        if missing:
+            raise ValueError('%s required with %s (environment: %s)' % (
+                ' and '.join(missing) + (' is' if len(missing) == 1 else ' are'), kinds[0],
+                ', '.join({'tenant_id': 'AZURE_TENANT_ID or AZURE_TENANT', 'client_id': 'AZURE_CLIENT_ID'}[k]
+                          for k in missing)))
+    for name, low in (('timeout', 1), ('max_retries', 0), ('retry_max_delay', 0)):
+        if p[name] is not None and p[name] < low:
+            raise ValueError('%s must be at least %s, got %s' % (name, low, p[name]))
+    return dict(
+        tenant_id=p['tenant_id'], client_id=p['client_id'], client_secret=p['client_secret'],
+        client_certificate_path=p['client_certificate_path'], client_certificate_password=p['client_certificate_password'],
+        managed_identity=p['managed_identity'], managed_identity_client_id=p['managed_identity_client_id'],
+        federated_token_file=p['federated_token_file'], cloud=p['cloud'], authority_url=p['authority_url'],
+        graph_url=p['graph_url'], ca_path=p['ca_path'], timeout=p['timeout'], max_retries=p['max_retries'],
+        retry_max_delay=p['retry_max_delay'], token_cache_path=None if p['token_cache'] else False,
+    )
+
+
+class GraphModule(AnsibleModule):
+    """AnsibleModule with the connection options merged in and one lazily built GraphClient."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = copy.deepcopy(GRAPH_ARGSPEC)
+        spec.update(argument_spec or {})
+        kwargs.setdefault('supports_check_mode', True)
+        super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
+        try:
+            self._connection = connection_params(self.params)
+        except ValueError as exc:
+            self.fail_json(msg=str(exc))
+        self._client = None
+
+    @property
+    def client(self):
+        """The GraphClient of this run (built on first use; no network until the first request)."""
+        if self._client is None:
+            if not HAS_MSAL:
+                self.fail_json(msg=missing_required_lib('msal'), exception=MSAL_IMPORT_ERROR)
+            if not HAS_REQUESTS:
+                self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+            if self._connection['client_certificate_path'] and not HAS_CRYPTOGRAPHY:
+                self.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+            self._client = GraphClient(warn=self.warn, **self._connection)
+        return self._client
+
+    def fail_from_graph(self, verb, resource, key, exc):
+        """fail_json with ``Failed to <verb> <resource> '<key>': <code>: <message>`` and the error's details.
+
+        A token failure is reported on its own ("Failed to obtain a token for client ..."): no resource was touched.
+        """
+        if isinstance(exc, GraphAuthError):
+            msg = exc.summary
+        else:
+            msg = "Failed to %s %s '%s': %s" % (verb, resource, key, exc.summary)
+        self.fail_json(msg=msg, **exc.to_result())
+
+    def run(self, fn):
+        """Call ``fn()``; the one last-resort handler turning any exception into fail_json."""
+        try:
+            return fn()
+        except GraphError as exc:
+            msg = exc.summary if isinstance(exc, GraphAuthError) else 'Failed to talk to Microsoft Graph: %s' % exc.summary
+            self.fail_json(msg=msg, **exc.to_result())
+        except Exception as exc:  # pylint: disable=broad-except
+            self.fail_json(msg='%s: %s' % (type(exc).__name__, exc), exception=traceback.format_exc())
