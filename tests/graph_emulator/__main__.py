@@ -1,0 +1,57 @@
+"""``python -m tests.graph_emulator``: run the emulator until SIGTERM / SIGINT (or stdin EOF with --stdin-eof).
+
+Once listening it prints one JSON line on stdout (url, ca_path, tenant_id, client_id, client_secret,
+cert_client_id, cert_path, ...) and flushes. On SIGTERM it stops and saves the state when --state is given.
+"""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .server import Emulator
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.graph_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--state", help="tenant JSON file: loaded at start if it exists, saved at stop")
+    parser.add_argument("--request-log", help="append every request as one JSON line to this file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator")
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--throttle", action="store_true", help="apply Intune's 100 writes / 1000 requests per 20 s")
+    parser.add_argument("--import-delay", type=float, default=5.0, help="emulated seconds until an import completes")
+    parser.add_argument("--replication-delay", type=float, default=0.0, help="seconds a new object stays out of lists")
+    parser.add_argument("--workdir", help="directory for ca.pem and client.pem (default: a temporary directory)")
+    parser.add_argument("--stdin-eof", action="store_true", help="also stop when stdin reaches end of file")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("the emulator only listens on the loopback interface")
+    emulator = Emulator(host=args.host, port=args.port, state=args.state, request_log=args.request_log,
+                        workdir=args.workdir, seed=args.seed, page_size=args.page_size, latency_ms=args.latency_ms,
+                        fault_rate=args.fault_rate, throttle=args.throttle, import_delay=args.import_delay,
+                        replication_delay=args.replication_delay)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    emulator.start()
+    sys.stdout.write(json.dumps(emulator.ready_line()) + "\n")
+    sys.stdout.flush()
+    if args.stdin_eof:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    while not stop.wait(0.5):
+        pass
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""``POST /$batch`` (beta and v1.0): JSON batching.
+
+Source: microsoftgraph/microsoft-graph-docs-contrib concepts/json-batching.md -
+
+* body ``{"requests": [{"id", "method", "url", "headers", "body", "dependsOn"}]}``; at most 20
+  requests; ``id`` unique (not case-sensitive) - a duplicate fails the whole batch with 400;
+  ``url`` relative to the version root, with or without the leading slash; ``headers`` is required
+  when ``body`` is present and must carry ``Content-Type``;
+* answer 200 ``{"responses": [{"id", "status", "headers", "body"}]}`` whenever the batch itself parses,
+  400 when it does not;
+* ``dependsOn``: when a request it depends on fails, the dependant fails with 424 Failed Dependency;
+* every inner request is authenticated, throttled (its own 429 and ``Retry-After`` in its inner
+  ``headers``) and logged individually.
+"""
+
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import core
+
+MAX_REQUESTS = 20
+
+
+def _bad(message):
+    return core.GraphHTTPError(400, "BadRequest", message)
+
+
+def _validate(body):
+    if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
+        raise _bad("Invalid batch payload format.")
+    items = body["requests"]
+    if not items:
+        raise _bad("Invalid batch payload format. The requests array must not be empty.")
+    if len(items) > MAX_REQUESTS:
+        raise _bad("Invalid batch payload format. The number of requests (%d) exceeds the limit of %d."
+                   % (len(items), MAX_REQUESTS))
+    seen = set()
+    for item in items:
+        if not isinstance(item, dict):
+            raise _bad("Invalid batch payload format.")
+        for name in ("id", "method", "url"):
+            if not isinstance(item.get(name), str) or not item[name]:
+                raise _bad("Invalid batch payload format. Request is missing required property '%s'." % name)
+        key = item["id"].lower()
+        if key in seen:
+            raise _bad("Batch request with id '%s' is duplicated. Request ids must be unique within a batch." % item["id"])
+        seen.add(key)
+        depends = item.get("dependsOn", [])
+        if not isinstance(depends, list) or any(not isinstance(d, str) for d in depends):
+            raise _bad("Invalid batch payload format. dependsOn must be an array of request ids.")
+    ids = {item["id"].lower() for item in items}
+    for item in items:
+        for dep in item.get("dependsOn", []):
+            if dep.lower() not in ids:
+                raise _bad("Request with id '%s' depends on request '%s', which is not in the batch." % (item["id"], dep))
+    return items
+
+
+def _inner_request(outer, item):
+    url = item["url"]
+    if url.lower().startswith(("http://", "https://")):
+        raise _bad("Invalid batch payload format. The url '%s' must be relative." % url)
+    url = "/" + url.lstrip("/")
+    split = urlsplit(url)
+    path = unquote(split.path)
+    headers = {"Authorization": outer.header("Authorization", "")}
+    for key, value in (item.get("headers") or {}).items():
+        headers[key] = value
+    body = item.get("body")
+    return core.Request(method=item["method"].upper(), version=outer.version, path=path,
+                        query=dict(parse_qsl(split.query, keep_blank_values=True)), headers=headers, body=body,
+                        raw_path="/%s%s" % (outer.version, url), base_url=outer.base_url,
+                        request_id=core.new_id())
+
+
+def _failed_dependency(item, request_id):
+    return {"id": item["id"], "status": 424, "headers": {"Content-Type": "application/json", "request-id": request_id},
+            "body": {"error": {"code": "FailedDependency",
+                               "message": "The request could not be processed because a request it depends on failed.",
+                               "innerError": {"request-id": request_id}}}}
+
+
+def handle(app, req):
+    items = _validate(req.body)
+    statuses = {}
+    responses = []
+    for item in items:
+        failed_dep = any(statuses.get(d.lower(), 200) >= 400 for d in item.get("dependsOn", []))
+        if failed_dep:
+            request_id = core.new_id()
+            answer = _failed_dependency(item, request_id)
+            app.log.append({"ts": app.tenant.clock.iso(), "method": item["method"].upper(),
+                            "path": "/%s/%s" % (req.version, item["url"].lstrip("/")), "status": 424,
+                            "request_body": item.get("body"), "response_body": answer["body"],
+                            "request_id": request_id, "batch_request_id": req.request_id})
+        elif item.get("body") is not None and not any(k.lower() == "content-type" for k in (item.get("headers") or {})):
+            request_id = core.new_id()
+            answer = {"id": item["id"], "status": 400, "headers": {"Content-Type": "application/json", "request-id": request_id},
+                      "body": {"error": {"code": "BadRequest", "message": "Content-Type header is required when a body is present.",
+                                         "innerError": {"request-id": request_id}}}}
+        else:
+            inner = _inner_request(req, item)
+            response, _ = app.dispatch(inner, batch_request_id=req.request_id)
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("client-request-id",)}
+            if response.body is not None:
+                headers.setdefault("Content-Type", "application/json" if not isinstance(response.body, str) else "text/plain")
+            answer = {"id": item["id"], "status": response.status, "headers": headers}
+            if response.body is not None:
+                answer["body"] = response.body
+        statuses[item["id"].lower()] = answer["status"]
+        responses.append(answer)
+    return core.Response(200, {"responses": responses})
