@@ -1,0 +1,196 @@
+"""Unit tests of GraphModule: connection options, environment fallbacks, validation, error edges. No network."""
+
+import contextlib
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.intune.autopilot.plugins.module_utils import _graph_module as gm
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphAuthError, GraphClient, GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GRAPH_ARGSPEC, GraphModule
+
+ENV_NAMES = ['AZURE_TENANT_ID', 'AZURE_TENANT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET',
+             'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE',
+             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE']
+SECRET = 'module-secret-value-42'
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def build():
+    """Build a GraphModule from args; the patched module arguments stay in place until the test ends."""
+    with contextlib.ExitStack() as stack:
+        def factory(args, argument_spec=None):
+            stack.enter_context(patch_module_args(args))
+            return GraphModule(argument_spec=argument_spec)
+        yield factory
+
+
+def outcome(capsys, fn):
+    """Run fn, expect the module to exit, return the parsed JSON result."""
+    with pytest.raises(SystemExit):
+        fn()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_env_fallbacks_take_first_non_empty(build, monkeypatch):
+    monkeypatch.setenv('AZURE_TENANT_ID', '')  # AWX injects '' for empty fields
+    monkeypatch.setenv('AZURE_TENANT', 'tenant-from-awx')
+    monkeypatch.setenv('AZURE_CLIENT_ID', 'client-x')
+    monkeypatch.setenv('AZURE_CLIENT_SECRET', '  ')
+    monkeypatch.setenv('AZURE_SECRET', SECRET)
+    monkeypatch.setenv('AZURE_CLIENT_CERTIFICATE_PATH', '')
+    monkeypatch.setenv('AZURE_AUTHORITY_HOST', 'https://127.0.0.1:8443/')
+    monkeypatch.setenv('INTUNE_GRAPH_URL', 'https://127.0.0.1:8443')
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/tmp/emulator-ca.pem')
+    module = build({})
+    conn = module._connection
+    assert conn['tenant_id'] == 'tenant-from-awx'
+    assert conn['client_secret'] == SECRET
+    assert conn['client_certificate_path'] is None
+    assert conn['authority_url'] == 'https://127.0.0.1:8443/'
+    assert conn['graph_url'] == 'https://127.0.0.1:8443'
+    assert conn['ca_path'] == '/tmp/emulator-ca.pem'
+    client = module.client
+    assert isinstance(client, GraphClient)
+    assert client.authority == 'https://127.0.0.1:8443/tenant-from-awx'
+    assert client.url('/groups') == 'https://127.0.0.1:8443/beta/groups'
+    assert client.verify == '/tmp/emulator-ca.pem'
+    assert module.client is client  # built once
+
+
+def test_primary_env_name_wins(build, monkeypatch):
+    monkeypatch.setenv('AZURE_TENANT_ID', 'primary')
+    monkeypatch.setenv('AZURE_TENANT', 'secondary')
+    monkeypatch.setenv('AZURE_CLIENT_SECRET', 'a')
+    monkeypatch.setenv('AZURE_SECRET', 'b')
+    module = build({'client_id': 'c'})
+    assert module._connection['tenant_id'] == 'primary' and module._connection['client_secret'] == 'a'
+
+
+def test_task_option_beats_environment(build, monkeypatch):
+    monkeypatch.setenv('AZURE_TENANT_ID', 'from-env')
+    module = build({'tenant_id': 'from-task', 'client_id': 'c', 'client_secret': 'unit-secret'})
+    assert module._connection['tenant_id'] == 'from-task'
+
+
+def test_explicit_empty_strings_count_as_unset(build, monkeypatch):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret', 'client_certificate_path': '',
+                    'federated_token_file': '', 'authority_url': '', 'graph_url': '', 'ca_path': ''})
+    conn = module._connection
+    assert conn['client_certificate_path'] is None and conn['federated_token_file'] is None
+    assert module.client.url('x') == 'https://graph.microsoft.com/beta/x'
+    assert module.client.verify is True
+
+
+def test_empty_certificate_file_counts_as_unset(build, tmp_path, capsys, monkeypatch):
+    empty = tmp_path / 'awx-cert.pem'
+    empty.write_text('')
+    monkeypatch.setenv('AZURE_CLIENT_CERTIFICATE_PATH', str(empty))
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'})
+    assert module._connection['client_certificate_path'] is None
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c'}))
+    assert result['failed'] and result['msg'].startswith('No credential given: set one of client_secret')
+
+
+def test_missing_certificate_file_named(build, tmp_path, capsys):
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c',
+                                            'client_certificate_path': str(tmp_path / 'nope.pem')}))
+    assert result['msg'] == "client_certificate_path '%s' does not exist" % (tmp_path / 'nope.pem')
+
+
+def test_two_credentials_rejected(build, tmp_path, capsys, monkeypatch):
+    cert = tmp_path / 'c.pem'
+    cert.write_text('not empty')
+    monkeypatch.setenv('AZURE_CLIENT_SECRET', SECRET)
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_certificate_path': str(cert)}))
+    assert result['msg'].startswith('Set exactly one kind of credential, got client_secret and client_certificate_path')
+    assert 'AZURE_CLIENT_SECRET' in result['msg']
+    assert SECRET not in json.dumps(result)
+
+
+def test_missing_tenant_and_client_named(build, capsys):
+    result = outcome(capsys, lambda: build({'client_secret': 'unit-secret'}))
+    assert result['msg'] == ('tenant_id and client_id are required with client_secret (environment: '
+                             'AZURE_TENANT_ID or AZURE_TENANT, AZURE_CLIENT_ID)')
+
+
+def test_managed_identity_needs_no_tenant_or_client(build):
+    module = build({'managed_identity': True, 'managed_identity_client_id': 'mi'})
+    assert module._connection['managed_identity'] is True
+    assert module.client.managed_identity_client_id == 'mi'
+
+
+def test_bad_numbers_rejected(build, capsys):
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret', 'timeout': 0}))
+    assert result['msg'] == 'timeout must be at least 1, got 0'
+
+
+def test_argument_spec_merged_and_check_mode_default(build):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret', 'name': 'x', '_ansible_check_mode': True},
+                   argument_spec={'name': {'type': 'str'}})
+    assert module.params['name'] == 'x' and module.check_mode
+    assert 'name' not in GRAPH_ARGSPEC
+
+
+def test_secret_options_are_no_log():
+    assert GRAPH_ARGSPEC['client_secret']['no_log'] is True
+    assert GRAPH_ARGSPEC['client_certificate_password']['no_log'] is True
+
+
+def test_fail_from_graph_message_and_details(build, capsys):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
+    err = GraphError('Invalid value for mailNickname', status=400, code='Request_BadRequest', request_id='rid-9',
+                     method='POST', url='https://graph.microsoft.com/v1.0/groups', error={'code': 'Request_BadRequest'})
+    result = outcome(capsys, lambda: module.fail_from_graph('create', 'group', 'Autopilot devices', err))
+    assert result['msg'] == "Failed to create group 'Autopilot devices': Request_BadRequest: Invalid value for mailNickname"
+    assert (result['status'], result['code'], result['request_id'], result['method']) == (400, 'Request_BadRequest',
+                                                                                          'rid-9', 'POST')
+
+
+def test_fail_from_graph_token_error_stands_alone(build, capsys):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
+    err = GraphAuthError("Failed to obtain a token for client 'c' from https://x/t: invalid_client: AADSTS7000215",
+                         code='invalid_client')
+    result = outcome(capsys, lambda: module.fail_from_graph('create', 'group', 'g', err))
+    assert result['msg'] == "Failed to obtain a token for client 'c' from https://x/t: invalid_client: AADSTS7000215"
+
+
+def test_run_turns_errors_into_fail_json(build, capsys):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
+
+    def graph_failure():
+        raise GraphError('down', status=503, code='serviceNotAvailable')
+    result = outcome(capsys, lambda: module.run(graph_failure))
+    assert result['msg'] == 'Failed to talk to Microsoft Graph: serviceNotAvailable: down' and result['status'] == 503
+
+    def bug():
+        raise KeyError('oops %s' % SECRET)
+    result = outcome(capsys, lambda: module.run(bug))
+    assert result['msg'].startswith('KeyError: ')
+    assert SECRET not in json.dumps(result)  # AnsibleModule masks no_log values everywhere
+
+    assert module.run(lambda: 'value') == 'value'
+
+
+def test_retry_warnings_reach_the_module(build, capsys):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret', 'max_retries': 3,
+                    'retry_max_delay': 2.5, 'token_cache': False})
+    client = module.client
+    assert client.max_retries == 3 and client.retry_max_delay == 2.5 and client.token_cache_file is None
+    client._warn('Retrying GET /beta/x: 429 TooManyRequests, attempt 2 of 4, waiting 1.0 s')
+    result = outcome(capsys, lambda: module.exit_json(changed=False))
+    assert 'Retrying GET /beta/x: 429 TooManyRequests, attempt 2 of 4, waiting 1.0 s' in str(result['warnings'])
+
+
+def test_missing_msal_reported(build, monkeypatch, capsys):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'})
+    monkeypatch.setattr(gm, 'HAS_MSAL', False)
+    result = outcome(capsys, lambda: module.client)
+    assert 'msal' in result['msg'] and 'Failed to import the required Python library' in result['msg']
