@@ -177,7 +177,7 @@ run_pytest() {
     fi
     # shellcheck disable=SC2086
     (cd "$dest" && PYTHONPATH="$(dirname "$(dirname "$(dirname "$dest")")")${PYTHONPATH:+:$PYTHONPATH}" \
-        python -m pytest "$dir" -p no:cacheprovider -rfEs --junitxml="$junit" "$@" ${PYTEST_ARGS:-}) 2>&1 | tee "$log"
+        python -m pytest "$dir" -p no:cacheprovider -rfEs --tb=short --junitxml="$junit" "$@" ${PYTEST_ARGS:-}) 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line="$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
     LAST_DETAIL="${line:-pytest exit $rc}"

@@ -65,5 +65,3 @@ def writes_since(request):
         return emu.writes_since(mark)
 
     return since
-
-

@@ -441,7 +441,7 @@ def run_playbook(playbook, *, emulator, collections_path, check=False, diff=Fals
 
     try:
         proc = subprocess.run(cmd, cwd=str(workdir), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         raise HarnessError('ansible-playbook did not finish within %ss:\n%s' % (timeout, exc.stdout or ''))
 
