@@ -1,0 +1,617 @@
+"""Windows Autopilot devices: import records, registered device identities, the Entra device objects, settings/sync.
+
+Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator's choices:
+
+* ``importedWindowsAutopilotDeviceIdentities`` (beta and v1.0): POST one record (201), ``import`` many (200 +
+  ``{"value": [...]}``), GET list/by id, DELETE (204). A new record answers ``state`` =
+  ``{deviceImportStatus: "unknown", deviceRegistrationId: "", deviceErrorCode: 0, deviceErrorName: ""}``
+  (NOT-DOCS, MSEndpointMgr/Intune issue #71); a ``state`` sent by the client is ignored. The import is asynchronous
+  (inferred from the status enum): ``unknown`` -> ``pending`` after half of ``settings['import_delay']`` (default 5 s of
+  emulated time) -> ``complete`` or ``error`` after the whole delay. No batch size limit is documented for Graph (the
+  portal's CSV takes 500 rows); none is enforced.
+* Errors (MicrosoftDocs/memdocs autopilot/add-devices.md; SupportArticles-docs import-windows-autopilot-device-csv-
+  files-errors.md): 806 ``ZtdDeviceAlreadyAssigned`` (hash or serial already registered in this tenant, checked when
+  the record completes, so the first of two uploads of one device wins); 808 ``ZtdDeviceAssignedToOtherTenant`` (the
+  support article's spelling; memdocs writes ...AnotherTenant) for a device registered to another tenant, i.e. whose
+  serial or hash is listed in ``settings['foreign_devices']`` or in the entity set ``foreignAutopilotDevices``
+  (entries with ``serialNumber`` and/or ``hardwareIdentifier``; plant them with the control API's seed);
+  ``ZtdDeviceDuplicated`` for the second and later copies of one hash (or serial) inside one upload (the first is
+  processed); ``InvalidZtdHardwareHash`` for a hash that is empty or not base64, and for a missing serial number
+  (memdocs: "manufacturer and serial must be present" in the hash). Microsoft publishes no numbers for the last two:
+  they answer ``deviceErrorCode`` 0 with the name set (clients must key on ``deviceImportStatus == "error"``).
+* On completion the ``windowsAutopilotDeviceIdentity`` appears, its id is the device's ZTD id and the record's
+  ``state.deviceRegistrationId``; the Entra ``device`` object is created in ``tenant.sets['devices']`` (v1.0 device
+  resource: displayName = serial number, operatingSystem "Windows", physicalIds ``[ZTDId]:<id>``,
+  ``[OrderId]:<group tag>`` when tagged, ``[PurchaseOrderId]:<po>`` when known). The import record stays until the
+  client deletes it (records are "temporary" in the portal; Graph clients delete them).
+* ``windowsAutopilotDeviceIdentities``: beta full shape, v1.0 reduced shape (graph-api.md 5.1). ``$filter`` supports
+  only ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
+  eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). DELETE (204) also removes the
+  Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` defaults to
+  the user's displayName. ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
+  Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
+* ``deploymentProfileAssignmentStatus`` (beta): the effective profile of a device is, among the profiles that include
+  it (a group assignment whose group holds the device's Entra object, an all-devices assignment, or the ``assign``
+  action's deviceIds) and do not exclude it (an exclusion assignment wins over inclusions of the same profile), the
+  oldest created one (memdocs autopilot/profiles.md). ``notAssigned`` without one; ``pending`` for
+  ``settings['profile_assignment_delay']`` seconds (default 5) after the effective profile changed; then
+  ``assignedInSync`` with ``deploymentProfileAssignedDateTime``. ``intendedDeploymentProfile`` answers as soon as a
+  profile is effective, ``deploymentProfile`` once it is in sync (404 before). Membership is re-evaluated at each of
+  this package's own changes (exact time), on every read of devices, and at most once per emulated second in the
+  ticker for changes made elsewhere (group rules, members); such a change is dated to the previous evaluation.
+* ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
+  default 10); 429 with Retry-After within ``settings['sync_min_interval']`` (default 600) seconds of the previous
+  sync (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md).
+"""
+
+import base64
+import binascii
+import copy
+import re
+
+from . import directory
+from .autopilot_profiles import PROFILES, render_profile
+from .core import GraphHTTPError, Response, bad_request, new_id, no_content, not_found, route
+from .enrollment import READ, WRITE, ZERO_DATE, check_props, full_type, intune_error, unknown_property
+from .odata import entity_response, list_response
+
+IMPORTS = "importedWindowsAutopilotDeviceIdentities"
+DEVICES = "windowsAutopilotDeviceIdentities"
+SETTINGS = "windowsAutopilotSettings"
+FOREIGN = "foreignAutopilotDevices"
+IMPORT_BASE = "/deviceManagement/" + IMPORTS
+DEVICE_BASE = "/deviceManagement/" + DEVICES
+SETTINGS_BASE = "/deviceManagement/" + SETTINGS
+RW = ("DeviceManagementServiceConfig.ReadWrite.All",)
+
+IMPORT_TABLE = {"id": "str", "groupTag": "str", "serialNumber": "str", "productKey": "str", "importId": "str",
+                "hardwareIdentifier": "str", "assignedUserPrincipalName": "str",
+                "state": ("obj", {"deviceImportStatus": ("enum", ("unknown", "pending", "partial", "complete", "error")),
+                                  "deviceRegistrationId": "str", "deviceErrorCode": "int", "deviceErrorName": "str"},
+                          "importedWindowsAutopilotDeviceIdentityState")}
+V1_DEVICE_KEYS = ("id", "groupTag", "purchaseOrderIdentifier", "serialNumber", "productKey", "manufacturer", "model",
+                  "enrollmentState", "lastContactedDateTime", "addressableUserName", "userPrincipalName", "resourceName",
+                  "skuNumber", "systemFamily", "azureActiveDirectoryDeviceId", "managedDeviceId", "displayName")
+UPDATE_KEYS = {"userPrincipalName": "str", "addressableUserName": "str", "groupTag": "str", "displayName": "str",
+               "deviceAccountUpn": "str", "deviceAccountPassword": "str", "deviceFriendlyName": "str"}
+ERRORS = {  # name -> deviceErrorCode (only 806 and 808 are published)
+    "ZtdDeviceAlreadyAssigned": 806, "ZtdDeviceAssignedToOtherTenant": 808,
+    "ZtdDeviceDuplicated": 0, "InvalidZtdHardwareHash": 0,
+}
+MODELS = (("Microsoft Corporation", "Surface Laptop 5"), ("Dell Inc.", "Latitude 7440"), ("HP", "EliteBook 840 G10"),
+          ("LENOVO", "ThinkPad T14 Gen 4"))
+_CONTAINS_SERIAL = re.compile(r"^\s*contains\(\s*serialNumber\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.I)
+
+
+def _cache(tenant):
+    """Per-tenant bookkeeping that can be rebuilt from the sets (so state files stay plain JSON)."""
+    cache = tenant.__dict__.setdefault("_autopilot_cache", {})
+    return cache
+
+
+def _now(tenant):
+    return tenant.clock.now()
+
+
+def _setting(tenant, name, default):
+    value = tenant.settings.get(name)
+    return float(default if value is None else value)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Import records
+# --------------------------------------------------------------------------------------------------------------
+
+def _hash_ok(value):
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        return len(base64.b64decode(value, validate=True)) > 0
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _render_import(entity):
+    return {k: copy.deepcopy(v) for k, v in entity.items() if not k.startswith("_")}
+
+
+def _new_record(tenant, item, seq):
+    check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
+    now = _now(tenant)
+    delay = _setting(tenant, "import_delay", 5)
+    record = {
+        "@odata.type": full_type("importedWindowsAutopilotDeviceIdentity"), "id": new_id(),
+        "groupTag": item.get("groupTag") or "", "serialNumber": item.get("serialNumber") or "",
+        "productKey": item.get("productKey") or "", "importId": item.get("importId") or "",
+        "hardwareIdentifier": item.get("hardwareIdentifier"),
+        "assignedUserPrincipalName": item.get("assignedUserPrincipalName") or "",
+        "state": {"@odata.type": "microsoft.graph.importedWindowsAutopilotDeviceIdentityState",
+                  "deviceImportStatus": "unknown", "deviceRegistrationId": "", "deviceErrorCode": 0,
+                  "deviceErrorName": ""},
+        "_seq": seq, "_pending_at": now + delay / 2.0, "_due": now + delay,
+    }
+    if not record["serialNumber"].strip() or not _hash_ok(record["hardwareIdentifier"]):
+        record["_verdict"] = "InvalidZtdHardwareHash"
+    return record
+
+
+def _schedule(tenant, record):
+    cache = _cache(tenant)
+    if cache.get("imports_of") is tenant.set(IMPORTS) and cache.get("next_due") is not None:
+        cache["next_due"] = min(cache["next_due"], record["_pending_at"])
+    else:
+        cache.pop("imports_of", None)
+
+
+def _add_records(tenant, items):
+    records = tenant.set(IMPORTS)
+    seq = max((r.get("_seq", 0) for r in records.values()), default=0)
+    out, seen = [], set()
+    for item in items:
+        seq += 1
+        record = _new_record(tenant, item, seq)
+        if "_verdict" not in record:
+            keys = {("hash", record["hardwareIdentifier"]), ("serial", record["serialNumber"].upper())}
+            if keys & seen:
+                record["_verdict"] = "ZtdDeviceDuplicated"
+            seen |= keys
+        out.append(record)
+    for record in out:
+        tenant.add(IMPORTS, record, replicate=False)
+        _schedule(tenant, record)
+    return out
+
+
+def _foreign(tenant):
+    serials, hashes = set(), set()
+    for entry in list(tenant.settings.get("foreign_devices") or []) + list(tenant.set(FOREIGN).values()):
+        if isinstance(entry, str):
+            serials.add(entry.upper())
+            hashes.add(entry)
+        elif isinstance(entry, dict):
+            if entry.get("serialNumber"):
+                serials.add(entry["serialNumber"].upper())
+            if entry.get("hardwareIdentifier"):
+                hashes.add(entry["hardwareIdentifier"])
+    return serials, hashes
+
+
+def _registered(tenant):
+    serials, hashes = set(), set()
+    for device in tenant.set(DEVICES).values():
+        serials.add((device.get("serialNumber") or "").upper())
+        if device.get("_hash"):
+            hashes.add(device["_hash"])
+    return serials, hashes
+
+
+def _finish(record, name, registration_id=""):
+    state = record["state"]
+    state["deviceImportStatus"] = "error" if name else "complete"
+    state["deviceErrorName"] = name or ""
+    state["deviceErrorCode"] = ERRORS.get(name, 0) if name else 0
+    state["deviceRegistrationId"] = registration_id
+
+
+def import_tick(tenant):
+    """Move due import records forward. O(1) until the next due time; one pass over the records when something is due."""
+    records = tenant.set(IMPORTS)
+    cache = _cache(tenant)
+    now = _now(tenant)
+    if cache.get("imports_of") is records and (cache.get("next_due") is None or now < cache["next_due"]):
+        return
+    open_records = [r for r in records.values() if r["state"]["deviceImportStatus"] in ("unknown", "pending")]
+    due = sorted((r for r in open_records if r.get("_due", 0) <= now), key=lambda r: r.get("_seq", 0))
+    for record in open_records:
+        if record["state"]["deviceImportStatus"] == "unknown" and record.get("_pending_at", 0) <= now:
+            record["state"]["deviceImportStatus"] = "pending"
+    if due:
+        registered_serials, registered_hashes = _registered(tenant)
+        foreign_serials, foreign_hashes = _foreign(tenant)
+        created_any = False
+        for record in due:
+            verdict = record.pop("_verdict", None)
+            serial, hw = record["serialNumber"].upper(), record["hardwareIdentifier"]
+            if verdict is None and (serial in foreign_serials or hw in foreign_hashes):
+                verdict = "ZtdDeviceAssignedToOtherTenant"
+            if verdict is None and (serial in registered_serials or hw in registered_hashes):
+                verdict = "ZtdDeviceAlreadyAssigned"
+            if verdict:
+                _finish(record, verdict)
+                continue
+            device = _register(tenant, record)
+            registered_serials.add(serial)
+            registered_hashes.add(hw)
+            _finish(record, None, device["id"])
+            created_any = True
+        if created_any:
+            refresh(tenant, since=now)
+    pending = [r for r in records.values() if r["state"]["deviceImportStatus"] in ("unknown", "pending")]
+    cache["imports_of"] = records
+    cache["next_due"] = min((r["_pending_at"] if r["state"]["deviceImportStatus"] == "unknown" else r["_due"]
+                             for r in pending), default=None)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Registered devices and their Entra objects
+# --------------------------------------------------------------------------------------------------------------
+
+def _physical_ids(device):
+    ids = ["[ZTDId]:%s" % device["id"]]
+    if device.get("groupTag"):
+        ids.append("[OrderId]:%s" % device["groupTag"])
+    if device.get("purchaseOrderIdentifier"):
+        ids.append("[PurchaseOrderId]:%s" % device["purchaseOrderIdentifier"])
+    return ids
+
+
+def _register(tenant, record):
+    """Create the windowsAutopilotDeviceIdentity and its Entra device for a completed import record."""
+    now_iso = tenant.clock.iso()
+    ztd_id = new_id()
+    entra_device_id = new_id()
+    manufacturer, model = MODELS[sum(record["serialNumber"].encode()) % len(MODELS)]
+    device = {
+        "@odata.type": full_type("windowsAutopilotDeviceIdentity"), "id": ztd_id,
+        "deploymentProfileAssignmentStatus": "notAssigned", "deploymentProfileAssignmentDetailedStatus": "none",
+        "deploymentProfileAssignedDateTime": ZERO_DATE, "groupTag": record["groupTag"],
+        "purchaseOrderIdentifier": "", "serialNumber": record["serialNumber"], "productKey": record["productKey"],
+        "manufacturer": manufacturer, "model": model, "enrollmentState": "notContacted",
+        "lastContactedDateTime": ZERO_DATE, "addressableUserName": "",
+        "userPrincipalName": record.get("assignedUserPrincipalName") or "", "resourceName": "", "skuNumber": "",
+        "systemFamily": "", "azureActiveDirectoryDeviceId": entra_device_id, "azureAdDeviceId": entra_device_id,
+        "managedDeviceId": "00000000-0000-0000-0000-000000000000", "displayName": "", "deviceAccountUpn": None,
+        "deviceAccountPassword": None, "deviceFriendlyName": None, "remediationState": "unknown",
+        "remediationStateLastModifiedDateTime": ZERO_DATE, "userlessEnrollmentStatus": "unknown",
+        "_hash": record["hardwareIdentifier"], "_intended": None, "_since": None,
+    }
+    entra = {
+        "@odata.type": full_type("device"), "id": new_id(), "deviceId": entra_device_id, "accountEnabled": True,
+        "displayName": record["serialNumber"], "operatingSystem": "Windows", "operatingSystemVersion": "10.0.0.0",
+        "physicalIds": _physical_ids(device), "manufacturer": manufacturer, "model": model,
+        "approximateLastSignInDateTime": None, "complianceExpirationDateTime": None, "deviceMetadata": None,
+        "deviceVersion": 2, "isCompliant": None, "isManaged": None, "mdmAppId": None, "onPremisesLastSyncDateTime": None,
+        "onPremisesSyncEnabled": None, "profileType": "RegisteredDevice", "registrationDateTime": now_iso,
+        "systemLabels": [], "trustType": None, "enrollmentProfileName": None, "enrollmentType": None,
+        "deviceOwnership": "Company", "managementType": None, "alternativeSecurityIds": [],
+    }
+    device["_entra_id"] = entra["id"]
+    tenant.add("devices", entra)
+    tenant.add(DEVICES, device, replicate=False)
+    return device
+
+
+def _device(tenant, device_id):
+    device = tenant.get(DEVICES, device_id)
+    if device is None:
+        raise not_found(DEVICES, device_id)
+    return device
+
+
+def _entra(tenant, device):
+    return tenant.get("devices", device.get("_entra_id"))
+
+
+def _effective(tenant):
+    """A function device -> id of its effective profile (or None), computed over the current state."""
+    profiles = sorted(tenant.set(PROFILES).values(), key=lambda p: (p.get("_created", 0), p.get("_seq", 0)))
+    members = {}
+
+    def group(gid):
+        if gid not in members:
+            members[gid] = set(directory.member_ids(tenant, gid)) if tenant.get("groups", gid) is not None else set()
+        return members[gid]
+
+    def pick(device):
+        object_id = device.get("_entra_id")
+        for profile in profiles:
+            included = device["id"] in profile.get("_device_ids", ())
+            excluded = False
+            for assignment in profile.get("_assignments", {}).values():
+                target = assignment["target"]
+                kind = target["@odata.type"].rsplit(".", 1)[-1]
+                if kind == "exclusionGroupAssignmentTarget":
+                    excluded = excluded or object_id in group(target["groupId"])
+                elif kind == "groupAssignmentTarget":
+                    included = included or object_id in group(target["groupId"])
+                elif kind == "allDevicesAssignmentTarget":
+                    included = True
+            if included and not excluded:
+                return profile["id"]
+        return None
+
+    return pick
+
+
+def refresh(tenant, since=None, devices=None):
+    """Re-evaluate the effective profile of ``devices`` (default: all); a change is dated ``since`` (default: now)."""
+    cache = _cache(tenant)
+    now = _now(tenant)
+    when = now if since is None else since
+    pick = _effective(tenant)
+    for device in (tenant.set(DEVICES).values() if devices is None else devices):
+        intended = pick(device)
+        if intended != device.get("_intended"):
+            device["_intended"] = intended
+            device["_since"] = when if intended else None
+    if devices is None:
+        cache["last_refresh"] = now
+
+
+def profile_tick(tenant):
+    """At most once per emulated second, catch membership changes made outside this module."""
+    cache = _cache(tenant)
+    now = _now(tenant)
+    last = cache.get("last_refresh")
+    if last is None or now - last >= 1.0:
+        if tenant.set(DEVICES):
+            refresh(tenant, since=last)
+        else:
+            cache["last_refresh"] = now
+
+
+def _refresh_on_read(tenant):
+    cache = _cache(tenant)
+    refresh(tenant, since=cache.get("last_refresh"))
+
+
+def _status(tenant, device):
+    """(status, assigned date, in-sync profile id) of a device, from its effective profile and the delay."""
+    intended = device.get("_intended")
+    if not intended or tenant.get(PROFILES, intended) is None:
+        return "notAssigned", ZERO_DATE, None
+    ready = (device.get("_since") or 0) + _setting(tenant, "profile_assignment_delay", 5)
+    if _now(tenant) < ready:
+        return "pending", ZERO_DATE, None
+    return "assignedInSync", tenant.clock.iso(ready), intended
+
+
+def render_device(req, tenant, device):
+    out = {k: copy.deepcopy(v) for k, v in device.items() if not k.startswith("_")}
+    if req.version == "v1.0":
+        return dict({"@odata.type": out["@odata.type"]}, **{k: out.get(k) for k in V1_DEVICE_KEYS})
+    status, assigned, _profile = _status(tenant, device)
+    out["deploymentProfileAssignmentStatus"] = status
+    out["deploymentProfileAssignedDateTime"] = assigned
+    return out
+
+
+def list_for_profile(req, tenant, profile_id):
+    _refresh_on_read(tenant)
+    items = [render_device(req, tenant, d) for d in tenant.set(DEVICES).values() if d.get("_intended") == profile_id]
+    return list_response(req, tenant, items)
+
+
+def _set_group_tag(tenant, device, tag):
+    device["groupTag"] = tag
+    entra = _entra(tenant, device)
+    if entra is not None:
+        entra["physicalIds"] = [p for p in entra.get("physicalIds", []) if not p.lower().startswith("[orderid]:")]
+        if tag:
+            entra["physicalIds"].append("[OrderId]:%s" % tag)
+
+
+def _user(req, tenant, upn):
+    user = directory.find_user(tenant, upn) if upn else None
+    if user is None:
+        raise intune_error(req, "User '%s' was not found in the directory." % upn)
+    return user
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Routes: imported device identities
+# --------------------------------------------------------------------------------------------------------------
+
+@route("POST", IMPORT_BASE + "/import", permissions=RW)
+def import_devices(req, tenant):
+    body = req.json_body()
+    for key in body:
+        if key != "importedWindowsAutopilotDeviceIdentities":
+            raise unknown_property(key, "import")
+    items = body.get("importedWindowsAutopilotDeviceIdentities")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise bad_request("The parameter 'importedWindowsAutopilotDeviceIdentities' is required and must be a "
+                          "collection of objects.")
+    for item in items:
+        check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
+    records = _add_records(tenant, items)
+    body = {"@odata.context": "https://graph.microsoft.com/%s/$metadata#Collection(microsoft.graph.importedWindowsAutopilotDeviceIdentity)"
+            % req.version, "value": [_render_import(r) for r in records]}
+    return Response(200, body)
+
+
+@route("POST", IMPORT_BASE, permissions=RW)
+def create_import(req, tenant):
+    record = _add_records(tenant, [req.json_body()])[0]
+    return entity_response(req, _render_import(record), context=req.path.strip("/"), status=201)
+
+
+@route("GET", IMPORT_BASE, permissions=READ)
+def list_imports(req, tenant):
+    items = sorted(tenant.set(IMPORTS).values(), key=lambda r: r.get("_seq", 0))
+    return list_response(req, tenant, [_render_import(r) for r in items])
+
+
+@route("GET", IMPORT_BASE + "/{record_id}", permissions=READ)
+def get_import(req, tenant, record_id):
+    record = tenant.get(IMPORTS, record_id)
+    if record is None:
+        raise not_found(IMPORTS, record_id)
+    return entity_response(req, _render_import(record))
+
+
+@route("DELETE", IMPORT_BASE + "/{record_id}", permissions=WRITE)
+def delete_import(req, tenant, record_id):
+    if tenant.remove(IMPORTS, record_id) is None:
+        raise not_found(IMPORTS, record_id)
+    return no_content()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Routes: registered devices
+# --------------------------------------------------------------------------------------------------------------
+
+@route("GET", DEVICE_BASE, permissions=READ)
+def list_devices(req, tenant):
+    _refresh_on_read(tenant)
+    devices = list(tenant.listed(DEVICES))
+    raw = req.query.get("$filter")
+    if raw is not None:
+        found = _CONTAINS_SERIAL.match(raw)
+        if not found:
+            raise intune_error(req, "An error has occurred")
+        needle = found.group(1).replace("''", "'").lower()
+        devices = [d for d in devices if needle in (d.get("serialNumber") or "").lower()]
+        req = _without(req, "$filter")
+    return list_response(req, tenant, [render_device(req, tenant, d) for d in devices], filter_ops=set())
+
+
+def _without(req, option):
+    clone = copy.copy(req)
+    clone.query = {k: v for k, v in req.query.items() if k != option}
+    return clone
+
+
+@route("GET", DEVICE_BASE + "/{device_id}", permissions=READ)
+def get_device(req, tenant, device_id):
+    device = _device(tenant, device_id)
+    refresh(tenant, since=_cache(tenant).get("last_refresh"), devices=[device])
+    return entity_response(req, render_device(req, tenant, device))
+
+
+@route("DELETE", DEVICE_BASE + "/{device_id}", permissions=RW)
+def delete_device(req, tenant, device_id):
+    device = _device(tenant, device_id)
+    tenant.remove(DEVICES, device_id)
+    if device.get("_entra_id"):
+        tenant.remove("devices", device["_entra_id"])
+    for profile in tenant.set(PROFILES).values():
+        if device_id in profile.get("_device_ids", ()):
+            profile["_device_ids"].remove(device_id)
+    return no_content()
+
+
+@route("POST", DEVICE_BASE + "/{device_id}/assignUserToDevice", permissions=RW)
+def assign_user(req, tenant, device_id):
+    device = _device(tenant, device_id)
+    body = req.json_body()
+    check_props(body, {"userPrincipalName": "str", "addressableUserName": "str"}, "assignUserToDevice")
+    user = _user(req, tenant, body.get("userPrincipalName"))
+    device["userPrincipalName"] = user.get("userPrincipalName") or body["userPrincipalName"]
+    device["addressableUserName"] = body.get("addressableUserName") or user.get("displayName") or ""
+    return no_content()
+
+
+@route("POST", DEVICE_BASE + "/{device_id}/unassignUserFromDevice", permissions=RW)
+def unassign_user(req, tenant, device_id):
+    device = _device(tenant, device_id)
+    if isinstance(req.body, dict) and req.body:
+        raise bad_request("unassignUserFromDevice takes no parameters.")
+    device["userPrincipalName"] = ""
+    device["addressableUserName"] = ""
+    return no_content()
+
+
+@route("POST", DEVICE_BASE + "/{device_id}/updateDeviceProperties", permissions=RW)
+def update_properties(req, tenant, device_id):
+    device = _device(tenant, device_id)
+    body = req.json_body()
+    check_props(body, UPDATE_KEYS, "updateDeviceProperties")
+    if body.get("userPrincipalName"):
+        user = _user(req, tenant, body["userPrincipalName"])
+        device["userPrincipalName"] = user.get("userPrincipalName") or body["userPrincipalName"]
+    elif "userPrincipalName" in body:
+        device["userPrincipalName"] = ""
+    for key in ("addressableUserName", "displayName", "deviceAccountUpn", "deviceAccountPassword", "deviceFriendlyName"):
+        if key in body:
+            device[key] = body[key] if body[key] is not None else ""
+    if "groupTag" in body and (body["groupTag"] or "") != device.get("groupTag"):
+        refresh(tenant, since=_cache(tenant).get("last_refresh"))  # date earlier changes before this one
+        _set_group_tag(tenant, device, body["groupTag"] or "")
+        refresh(tenant)
+    return no_content()
+
+
+def _profile_nav(req, tenant, device_id, which):
+    device = _device(tenant, device_id)
+    refresh(tenant, since=_cache(tenant).get("last_refresh"), devices=[device])
+    status, _assigned, in_sync = _status(tenant, device)
+    profile_id = device.get("_intended") if which == "intendedDeploymentProfile" else in_sync
+    profile = tenant.get(PROFILES, profile_id) if profile_id else None
+    if profile is None:
+        raise not_found(which, device_id)
+    return entity_response(req, render_profile(profile),
+                           context="deviceManagement/windowsAutopilotDeploymentProfiles")
+
+
+@route("GET", DEVICE_BASE + "/{device_id}/deploymentProfile", versions=("beta",), permissions=READ)
+def get_deployment_profile(req, tenant, device_id):
+    return _profile_nav(req, tenant, device_id, "deploymentProfile")
+
+
+@route("GET", DEVICE_BASE + "/{device_id}/intendedDeploymentProfile", versions=("beta",), permissions=READ)
+def get_intended_profile(req, tenant, device_id):
+    return _profile_nav(req, tenant, device_id, "intendedDeploymentProfile")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# windowsAutopilotSettings and sync
+# --------------------------------------------------------------------------------------------------------------
+
+def _settings(tenant):
+    entities = tenant.set(SETTINGS)
+    if not entities:
+        entity = {"@odata.type": full_type("windowsAutopilotSettings"), "id": tenant.tenant_id,
+                  "lastSyncDateTime": ZERO_DATE, "lastManualSyncTriggerDateTime": ZERO_DATE, "syncStatus": "unknown"}
+        tenant.add(SETTINGS, entity, replicate=False)
+    entity = next(iter(entities.values()))
+    until = entity.get("_sync_until")
+    if until is not None and _now(tenant) >= until:
+        entity["syncStatus"] = "completed"
+        entity["lastSyncDateTime"] = tenant.clock.iso(until)
+        entity.pop("_sync_until")
+    return entity
+
+
+def sync_tick(tenant):
+    entities = tenant.set(SETTINGS)
+    if entities and any("_sync_until" in e for e in entities.values()):
+        _settings(tenant)
+
+
+@route("GET", SETTINGS_BASE, versions=("beta",), permissions=READ)
+def get_settings(req, tenant):
+    entity = _settings(tenant)
+    return entity_response(req, {k: v for k, v in entity.items() if not k.startswith("_")},
+                           context="deviceManagement/windowsAutopilotSettings")
+
+
+@route("POST", SETTINGS_BASE + "/sync", versions=("beta",), permissions=WRITE)
+def sync(req, tenant):
+    entity = _settings(tenant)
+    now = _now(tenant)
+    if "_sync_until" in entity:
+        raise GraphHTTPError(409, "Conflict", "A sync is already in progress.")
+    last = entity.get("_last_trigger")
+    interval = _setting(tenant, "sync_min_interval", 600)
+    if last is not None and now - last < interval:
+        wait = int(interval - (now - last)) + 1
+        raise intune_error(req, "Too many requests: a sync was triggered less than %d seconds ago." % int(interval),
+                           status=429, code="TooManyRequests", headers={"Retry-After": str(wait)})
+    entity["_last_trigger"] = now
+    entity["_sync_until"] = now + _setting(tenant, "sync_duration", 10)
+    entity["syncStatus"] = "inProgress"
+    entity["lastManualSyncTriggerDateTime"] = tenant.clock.iso(now)
+    return no_content()
+
+
+def register(tenant):
+    """Install the tickers (idempotent; also after a state load)."""
+    for ticker in (import_tick, profile_tick, sync_tick):
+        if ticker not in tenant.tickers:
+            tenant.tickers.append(ticker)
+
+
+def seed(tenant):
+    register(tenant)
+    _settings(tenant)
