@@ -1,0 +1,564 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: autopilot_profile
+short_description: Manage a Windows Autopilot deployment profile for Microsoft Entra join and its group assignments
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes one Windows Autopilot deployment profile of the type Microsoft Entra joined
+    (Graph C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile), beta API only), found by its display name
+    (or its id), and reconciles its group assignments.
+  - "This is steps 6 (create the profile) and 4 (assign it to the device group) of Microsoft's tutorial
+    I(Windows Autopilot user-driven Microsoft Entra join)."
+  - Graph cannot filter profiles on the server, so the module lists them and compares names without regard to case.
+    Only Entra join profiles are considered; hybrid join profiles (C(activeDirectoryWindowsAutopilotDeploymentProfile))
+    are never read or changed. When two Entra join profiles carry the name, the module fails and names their ids.
+  - "Omitted options are left as they are on an existing profile. On a new profile, the module sends the settings of
+    the tutorial for those you omit: O(locale=os-default), O(device_type=windowsPc),
+    O(hardware_hash_extraction_enabled=false), O(preprovisioning_allowed=false) and an out-of-box experience with
+    EULA, privacy settings and change-account options hidden, the keyboard page skipped, a standard user and
+    user-driven (single user) deployment. Each option below says which default applies on creation."
+  - Graph returns some settings twice, under a deprecated name and its replacement (C(language)/C(locale),
+    C(outOfBoxExperienceSettings)/C(outOfBoxExperienceSetting), C(extractHardwareHash)/C(hardwareHashExtractionEnabled),
+    C(enableWhiteGlove)/C(preprovisioningAllowed)). The module writes only the current names and reads either, so the
+    two spellings never show as a change.
+  - "Assignments are reconciled one by one: a missing group is assigned (one POST), a group no longer listed is
+    unassigned (one DELETE), and assignments that stay are not touched. New assignments are created before old ones
+    are removed, so devices are never left without the profile during a change."
+author:
+  - intune.autopilot contributors
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
+options:
+  display_name:
+    description:
+      - The profile's name (at most 200 characters), its natural key.
+      - Required unless O(id) is given.
+    type: str
+    aliases: [name]
+  id:
+    description:
+      - The profile's id. When set, the profile is found by id and O(display_name) is a property to set.
+    type: str
+  description:
+    description: The profile's description (at most 1500 characters).
+    type: str
+  locale:
+    description:
+      - The language (region) of Windows Setup, C(os-default) for the operating system's default, or a language tag
+        such as C(en-US), C(de-DE) or C(sr-Latn-RS). Checked before any call; compared without regard to case.
+      - "On creation when omitted: V(os-default) (the tutorial's choice). On an existing profile when omitted: unchanged."
+      - A profile whose locale Graph returns empty counts as C(os-default), the service's default.
+    type: str
+  device_name_template:
+    description:
+      - The name each device gets during setup. Letters, digits and hyphens, plus one macro at most, C(%SERIAL%)
+        (the device's serial number) or C(%RAND:x%) (x random digits). The empty string removes the template.
+      - "Checked before any call. The generated name must fit in 15 characters, counted as follows: each literal
+        character counts 1, C(%RAND:x%) counts x, and C(%SERIAL%) counts 1, because Windows shortens the serial
+        number from its beginning to whatever room is left (Windows Accounts CSP, C(Domain/ComputerName)) but at
+        least one character of it must fit. So C(CONTOSO-%SERIAL%) and C(AP-%RAND:12%) are accepted,
+        C(CONTOSO-LAPTOP-%SERIAL%) is not. A template that can only produce digits (such as C(%RAND:8%) or C(1234))
+        is refused: Windows names cannot be all digits. Macros are written in capitals; any other C(%...%) is an
+        unknown macro."
+      - "Sources: Microsoft's Autopilot profile documentation (names of 15 characters or less, letters, numbers and
+        hyphens, not all numbers, the two macros), the Graph property C(deviceNameTemplate) (the generated text at most
+        15 characters; either the serial or a random number) and the Windows Accounts CSP (how the serial is shortened)."
+      - On creation when omitted, no template (Windows keeps its generated name). On an existing profile, unchanged.
+    type: str
+  hardware_hash_extraction_enabled:
+    description:
+      - The portal's I(Convert all targeted devices to Autopilot). When true, Intune registers the corporate devices
+        of the assigned groups with Autopilot; removing the setting later does not deregister them.
+      - On creation when omitted, V(false). On an existing profile, unchanged.
+    type: bool
+  preprovisioning_allowed:
+    description:
+      - Allow pre-provisioned deployment (formerly white glove). The tutorial sets V(false).
+      - On creation when omitted, V(false). On an existing profile, unchanged.
+    type: bool
+  device_type:
+    description:
+      - The kind of device the profile is for.
+      - On creation when omitted, V(windowsPc). On an existing profile, unchanged.
+    type: str
+    choices: [windowsPc, holoLens, surfaceHub2, surfaceHub2S, virtualMachine]
+  out_of_box_experience_setting:
+    description:
+      - What Windows Setup (OOBE) shows. Only the suboptions you set are compared and changed; the others keep their
+        values on an existing profile.
+      - "On creation, each suboption you omit takes the tutorial's value (given as the default below): EULA, privacy
+        settings and change-account options hidden, keyboard page skipped, standard user, single user (user-driven)."
+    type: dict
+    suboptions:
+      privacy_settings_hidden:
+        description: Hide the privacy settings page. On creation when omitted, V(true).
+        type: bool
+      eula_hidden:
+        description: Hide the Microsoft Software License Terms page. On creation when omitted, V(true).
+        type: bool
+      user_type:
+        description:
+          - Whether the user who sets up the device becomes a local V(administrator) or a V(standard) user.
+          - On creation when omitted, V(standard).
+          - Not compared when O(out_of_box_experience_setting.device_usage_type=shared) (self-deploying), because the
+            service does not return it for such profiles.
+        type: str
+        choices: [administrator, standard]
+      device_usage_type:
+        description:
+          - V(singleUser) is user-driven deployment (the device is associated with the user who enrolls it);
+            V(shared) is self-deploying.
+          - On creation when omitted, V(singleUser).
+        type: str
+        choices: [singleUser, shared]
+      keyboard_selection_page_skipped:
+        description:
+          - The portal's I(Automatically configure keyboard). Skips the keyboard page when a language is set.
+          - On creation when omitted, V(true).
+        type: bool
+      escape_link_hidden:
+        description:
+          - The portal's I(Hide change account options) (needs company branding in Microsoft Entra ID).
+          - On creation when omitted, V(true).
+        type: bool
+  scope_tags:
+    description:
+      - The complete list of role scope tags, by name (C(Default) is the built-in tag) or by id.
+      - When omitted, the scope tags are left as they are (Intune gives a new profile the C(Default) tag).
+    type: list
+    elements: str
+  assignments:
+    description:
+      - The complete list of groups the profile is assigned to; assignments not listed are removed and an empty list
+        removes them all. When omitted, assignments are left as they are.
+      - "Each entry is C({group: NAME}), C({group: NAME, exclude: true}) or C({all_devices: true}). Groups are resolved
+        by display name (or id); a name that matches no group or several groups is an error before any change."
+      - "Not supported here: O(assignments[].all_users) (Autopilot profiles target devices) and
+        O(assignments[].filter)/O(assignments[].filter_mode) (Intune's list of workloads that support assignment
+        filters does not include Autopilot deployment profiles: they are assigned before the device is enrolled).
+        Both are refused before any call."
+      - All devices cannot be combined with excluded groups (Intune does not support exclusions on an All devices
+        assignment).
+    type: list
+    elements: dict
+    suboptions:
+      group:
+        description: A group's display name or id.
+        type: str
+      exclude:
+        description: Exclude the group instead of including it.
+        type: bool
+        default: false
+      all_devices:
+        description: Assign to all devices.
+        type: bool
+        default: false
+      all_users:
+        description: Not supported for Autopilot profiles (refused).
+        type: bool
+        default: false
+      filter:
+        description: Not supported for Autopilot profiles (refused).
+        type: str
+      filter_mode:
+        description: Not supported for Autopilot profiles (refused).
+        type: str
+        choices: [include, exclude]
+  state:
+    description:
+      - Whether the profile should exist. V(absent) first removes every assignment (Intune refuses to delete an
+        assigned profile), then deletes the profile.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - "Graph application permissions: C(DeviceManagementServiceConfig.ReadWrite.All) for the profile and its
+    assignments; C(Group.Read.All) to resolve group names; C(DeviceManagementRBAC.Read.All) to resolve scope tags
+    by name."
+  - The profile is returned as Graph returns it (camelCase keys, both property generations), without C(@odata.context).
+  - Changes to a profile reach devices that are already enrolled only after they are reset (Microsoft's documentation).
+  - When a device's groups carry several profiles, Intune applies the oldest one.
+seealso:
+  - module: intune.autopilot.autopilot_profile_info
+  - module: intune.autopilot.aad_group
+  - name: Configure Autopilot profiles
+    description: Microsoft's description of every setting.
+    link: https://learn.microsoft.com/autopilot/profiles
+  - name: "User-driven Microsoft Entra join: create and assign the Autopilot profile"
+    description: The tutorial whose settings are this module's defaults on creation.
+    link: https://learn.microsoft.com/autopilot/tutorial/user-driven/azure-ad-join-autopilot-profile
+"""
+
+EXAMPLES = r"""
+- name: The tutorial's user-driven Entra join profile, assigned to the Autopilot device group
+  intune.autopilot.autopilot_profile:
+    display_name: Autopilot user-driven
+    description: User-driven Microsoft Entra join
+    device_name_template: CONTOSO-%SERIAL%
+    assignments:
+      - group: Autopilot devices
+
+- name: Make the user a local administrator (only this setting changes)
+  intune.autopilot.autopilot_profile:
+    display_name: Autopilot user-driven
+    out_of_box_experience_setting:
+      user_type: administrator
+
+- name: Everything spelled out, German setup, assigned to two groups but not to the kiosks
+  intune.autopilot.autopilot_profile:
+    display_name: Autopilot Berlin
+    locale: de-DE
+    device_name_template: BER-%RAND:6%
+    hardware_hash_extraction_enabled: false
+    preprovisioning_allowed: false
+    device_type: windowsPc
+    out_of_box_experience_setting:
+      privacy_settings_hidden: true
+      eula_hidden: true
+      escape_link_hidden: true
+      keyboard_selection_page_skipped: true
+      user_type: standard
+      device_usage_type: singleUser
+    scope_tags: [Default, Berlin]
+    assignments:
+      - group: Autopilot devices - Berlin
+      - group: Autopilot devices - Berlin kiosks
+        exclude: true
+
+- name: Unassign and delete a profile
+  intune.autopilot.autopilot_profile:
+    display_name: Old profile
+    state: absent
+"""
+
+RETURN = r"""
+profile:
+  description:
+    - The profile as Graph returns it after the change (predicted in check mode, without C(id) on creation); null when
+      absent.
+  returned: always
+  type: dict
+  sample:
+    "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
+    id: 6b1f4c3e-58a3-4b5e-9d44-2f1a0c7e9b10
+    displayName: Autopilot user-driven
+    description: User-driven Microsoft Entra join
+    locale: os-default
+    deviceNameTemplate: CONTOSO-%SERIAL%
+    deviceType: windowsPc
+    hardwareHashExtractionEnabled: false
+    preprovisioningAllowed: false
+    roleScopeTagIds: ["0"]
+    outOfBoxExperienceSetting:
+      privacySettingsHidden: true
+      eulaHidden: true
+      userType: standard
+      deviceUsageType: singleUser
+      keyboardSelectionPageSkipped: true
+      escapeLinkHidden: true
+assignments:
+  description: The assignments after the change, in the shape of the O(assignments) option (group names); only when
+    O(assignments) is set.
+  returned: when assignments is set
+  type: list
+  elements: dict
+  sample:
+    - group: Autopilot devices
+diff:
+  description: The managed properties (Graph names) and the assignments before and after.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute)
+from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
+    NameTemplateError, check_locale, check_name_template, normalize_locale)
+
+PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
+AAD_TYPE = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
+OOBE = "outOfBoxExperienceSetting"
+
+# option suboption -> current Graph name (outOfBoxExperienceSetting, beta resource page
+# intune-enrollment-outofboxexperiencesetting.md)
+OOBE_OPTIONS = (
+    ("privacy_settings_hidden", "privacySettingsHidden"),
+    ("eula_hidden", "eulaHidden"),
+    ("user_type", "userType"),
+    ("device_usage_type", "deviceUsageType"),
+    ("keyboard_selection_page_skipped", "keyboardSelectionPageSkipped"),
+    ("escape_link_hidden", "escapeLinkHidden"),
+)
+# deprecated outOfBoxExperienceSettings name -> current name (intune-enrollment-outofboxexperiencesettings.md)
+OOBE_DEPRECATED = {
+    "hidePrivacySettings": "privacySettingsHidden",
+    "hideEULA": "eulaHidden",
+    "userType": "userType",
+    "deviceUsageType": "deviceUsageType",
+    "skipKeyboardSelectionPage": "keyboardSelectionPageSkipped",
+    "hideEscapeLink": "escapeLinkHidden",
+}
+# The tutorial (memdocs autopilot/tutorial/user-driven/azure-ad-join-autopilot-profile.md): user-driven, EULA and
+# privacy hidden, change account options hidden, standard user (the tutorial allows either), keyboard configured
+# automatically. Sent on creation for the suboptions the user omits.
+TUTORIAL_OOBE = {
+    "privacySettingsHidden": True,
+    "eulaHidden": True,
+    "userType": "standard",
+    "deviceUsageType": "singleUser",
+    "keyboardSelectionPageSkipped": True,
+    "escapeLinkHidden": True,
+}
+DEVICE_TYPES = ["windowsPc", "holoLens", "surfaceHub2", "surfaceHub2S", "virtualMachine"]
+
+
+def is_entra_profile(obj):
+    return (obj.get("@odata.type") or "").lstrip("#").lower() == AAD_TYPE.lstrip("#").lower()
+
+
+def _first(obj, current, deprecated, default=None):
+    """The current property when Graph returns it, else the deprecated one, else the documented default."""
+    value = obj.get(current)
+    if value is None:
+        value = obj.get(deprecated)
+    return default if value is None else value
+
+
+def read_oobe(obj):
+    """The OOBE block under the current names: the current block, completed from the deprecated one."""
+    block = {}
+    for old, new in OOBE_DEPRECATED.items():
+        value = (obj.get("outOfBoxExperienceSettings") or {}).get(old)
+        if value is not None:
+            block[new] = value
+    for key, value in (obj.get(OOBE) or {}).items():
+        if not key.startswith("@") and value is not None:
+            block[key] = value
+    return block
+
+
+class OobeProp(Prop):
+    """The OOBE block: compared on the suboptions set; ``userType`` is ignored on shared (self-deploying)
+    profiles, for which the service does not return it (field report KelvinTegelaar/CIPP-API#1923)."""
+
+    def equal(self, want, have):
+        have = have or {}
+        usage = want.get("deviceUsageType") or have.get("deviceUsageType")
+        return all(have.get(k) == v for k, v in want.items()
+                   if v is not None and not (k == "userType" and usage == "shared"))
+
+
+def props():
+    return [
+        Prop("description", "description"),
+        Prop("locale", "locale", kind="ci", read=lambda o: normalize_locale(_first(o, "locale", "language"))),
+        Prop("device_name_template", "deviceNameTemplate", read=lambda o: o.get("deviceNameTemplate") or ""),
+        Prop("hardware_hash_extraction_enabled", "hardwareHashExtractionEnabled",
+             read=lambda o: _first(o, "hardwareHashExtractionEnabled", "extractHardwareHash", False)),
+        Prop("preprovisioning_allowed", "preprovisioningAllowed",
+             read=lambda o: _first(o, "preprovisioningAllowed", "enableWhiteGlove", False)),
+        Prop("device_type", "deviceType", read=lambda o: o.get("deviceType") or "windowsPc"),
+        # Options whose Graph value the build step computes (names -> ids, snake_case -> camelCase):
+        OobeProp("_oobe", OOBE, kind="object", read=read_oobe),
+        Prop("_scope_tags", "roleScopeTagIds", kind="set"),
+        Prop("_display_name", "displayName"),
+    ]
+
+
+def validate(params):
+    """Input checks that need no call; each error names its option."""
+    template = params.get("device_name_template")
+    if template is not None:
+        try:
+            check_name_template(template)
+        except NameTemplateError as exc:
+            raise EngineError("device_name_template: '%s' is refused: %s" % (template, exc))
+    locale = params.get("locale")
+    if locale is not None:
+        try:
+            check_locale(locale)
+        except ValueError as exc:
+            raise EngineError("locale: %s" % exc)
+    name = params.get("display_name")
+    if name is not None and (not name.strip() or len(name) > 200):
+        raise EngineError("display_name: a name of 1 to 200 characters is required (got %d)." % len(name))
+    if params.get("description") is not None and len(params["description"]) > 1500:
+        raise EngineError("description: at most 1500 characters are allowed (got %d)." % len(params["description"]))
+    oobe = params.get("out_of_box_experience_setting") or {}
+    if oobe.get("device_usage_type") == "shared" and oobe.get("user_type") is not None:
+        raise EngineError("out_of_box_experience_setting.user_type: not used with device_usage_type shared "
+                          "(self-deploying profiles have no user); remove it.")
+    if params.get("assignments") is not None:
+        # Shape errors (filters, all_users, exclusions with all devices) before any name lookup.
+        for index, entry in enumerate(params["assignments"]):
+            where = "assignments[%d]" % index
+            if entry.get("all_users"):
+                raise EngineError("%s: all_users is not a valid target for an Autopilot profile, which is assigned "
+                                  "to devices; use groups or all_devices." % where)
+            if entry.get("filter") or entry.get("filter_mode"):
+                raise EngineError("%s: assignment filters are not supported on Autopilot deployment profiles." % where)
+
+
+def build(ctx):
+    params = ctx.params
+    desired = {}
+    oobe = params.get("out_of_box_experience_setting")
+    if oobe:
+        block = dict((graph, oobe[option]) for option, graph in OOBE_OPTIONS if oobe.get(option) is not None)
+        if block:
+            desired[OOBE] = block
+    if params.get("scope_tags") is not None:
+        desired["roleScopeTagIds"] = [str(ctx.resolver.id("scope tag", tag, "scope_tags[%d]" % index))
+                                      for index, tag in enumerate(params["scope_tags"])]
+    if params.get("id") and params.get("display_name"):
+        desired["displayName"] = params["display_name"]
+    return desired
+
+
+def defaults(ctx):
+    """The create body before the options the user set: the tutorial's profile."""
+    body = {
+        "displayName": ctx.params.get("display_name"),
+        "locale": "os-default",
+        "deviceType": "windowsPc",
+        "hardwareHashExtractionEnabled": False,
+        "preprovisioningAllowed": False,
+        OOBE: dict(TUTORIAL_OOBE),
+    }
+    oobe = ctx.params.get("out_of_box_experience_setting") or {}
+    if oobe.get("device_usage_type") == "shared":
+        # Self-deploying has no user account type (see OobeProp).
+        del body[OOBE]["userType"]
+    return body
+
+
+class ProfileAssignments(Relationship):
+    """Group assignments, ``/windowsAutopilotDeploymentProfiles/{id}/assignments`` (POST 201, DELETE 204 by id;
+    beta pages intune-enrollment-windowsautopilotdeploymentprofileassignment-create/-delete and the support article
+    cannot-delete-autopilot-deployment-profile.md, which uses this path and ids ``{profileId}_{groupId}``).
+
+    Keys are ``(kind, groupId)`` from _graph_assignments. ``apply`` creates every missing target, then deletes every
+    extra one, so a profile is never left without its groups during a change. A target whose key stays but whose
+    value differs (an assignment filter set in the portal) is deleted and re-created, the delete first because the
+    service keys assignments by profile and group."""
+
+    name = "assignments"
+    clear_before_delete = True
+
+    def __init__(self):
+        self.ids = {}
+
+    def desired(self, ctx):
+        return assign.desired(ctx.resolver, ctx.params.get("assignments"), "assignments",
+                              allow_all_users=False, allow_filters=False)
+
+    def current(self, ctx, obj):
+        if not obj.get("id"):
+            return {}
+        items = ctx.client.list("%s/%s/assignments" % (PATH, obj["id"]), api="beta")
+        values, self.ids = assign.current(items)
+        return values
+
+    def describe(self, ctx, items):
+        return assign.describe_all(ctx.resolver, items)
+
+    def _label(self, ctx, key):
+        entry = assign.describe(ctx.resolver, key, (None, "none"))
+        return entry.get("group") or next(iter(entry))
+
+    def apply(self, ctx, obj, desired, current):
+        profile_id = obj["id"]
+        name = obj.get("displayName") or profile_id
+        changed = [k for k in desired if k in current and desired[k] != current[k]]
+        for key in changed:
+            self._delete(ctx, profile_id, name, key)
+        for key in sorted((k for k in desired if k not in current or k in changed), key=str):
+            body = {"@odata.type": "#microsoft.graph.windowsAutopilotDeploymentProfileAssignment",
+                    "target": assign.to_target(key, desired[key])}
+            try:
+                ctx.client.post("%s/%s/assignments" % (PATH, profile_id), json=body, api="beta")
+            except GraphError as exc:
+                raise EngineError("Failed to assign profile '%s' to '%s': %s" % (name, self._label(ctx, key), exc),
+                                  **exc.to_result())
+        for key in sorted((k for k in current if k not in desired), key=str):
+            self._delete(ctx, profile_id, name, key)
+
+    def _delete(self, ctx, profile_id, name, key):
+        assignment_id = self.ids.get(key)
+        try:
+            ctx.client.delete("%s/%s/assignments/%s" % (PATH, profile_id, assignment_id), api="beta", missing_ok=True)
+        except GraphError as exc:
+            raise EngineError("Failed to unassign profile '%s' from '%s': %s" % (name, self._label(ctx, key), exc),
+                              **exc.to_result())
+
+
+def resource():
+    return GraphResource(
+        name="profile",
+        path=PATH,
+        api="beta",
+        key=("display_name", "displayName"),
+        find_by="list",
+        match=is_entra_profile,
+        odata_type=AAD_TYPE,
+        build=build,
+        defaults=defaults,
+        props=props(),
+        relationships=[ProfileAssignments()],
+    )
+
+
+def argument_spec():
+    oobe = dict(
+        privacy_settings_hidden=dict(type="bool"),
+        eula_hidden=dict(type="bool"),
+        user_type=dict(type="str", choices=["administrator", "standard"]),
+        device_usage_type=dict(type="str", choices=["singleUser", "shared"]),
+        keyboard_selection_page_skipped=dict(type="bool"),
+        escape_link_hidden=dict(type="bool"),
+    )
+    return dict(
+        display_name=dict(type="str", aliases=["name"]),
+        id=dict(type="str"),
+        description=dict(type="str"),
+        locale=dict(type="str"),
+        device_name_template=dict(type="str"),
+        hardware_hash_extraction_enabled=dict(type="bool"),
+        preprovisioning_allowed=dict(type="bool"),
+        device_type=dict(type="str", choices=DEVICE_TYPES),
+        out_of_box_experience_setting=dict(type="dict", options=oobe),
+        scope_tags=dict(type="list", elements="str"),
+        assignments=assign.assignment_argspec(),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
+def run(module):
+    validate(module.params)
+    return ensure(Context(module, resource()))
+
+
+def main():
+    module = GraphModule(
+        argument_spec=argument_spec(),
+        required_one_of=[["display_name", "id"]],
+        supports_check_mode=True,
+    )
+    execute(module, lambda: run(module))
+
+
+if __name__ == "__main__":
+    main()

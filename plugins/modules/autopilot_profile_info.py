@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: autopilot_profile_info
+short_description: List Windows Autopilot deployment profiles with their assignments and devices
+version_added: 0.1.0
+description:
+  - "Returns Windows Autopilot deployment profiles (Graph beta C(/deviceManagement/windowsAutopilotDeploymentProfiles)):
+    all of them, the ones with a display name, or the one with an id."
+  - Every profile type is returned, Microsoft Entra join (C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile))
+    and hybrid join (C(#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile)); C(@odata.type) tells
+    them apart.
+  - Each profile carries its group assignments with group names, in the shape of the C(assignments) option of
+    M(intune.autopilot.autopilot_profile), so the result can be fed back to that module.
+author:
+  - intune.autopilot contributors
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
+options:
+  display_name:
+    description:
+      - Only the profiles with this name (compared without regard to case; Graph cannot filter profiles, so the list is
+        read and matched here). More than one profile may carry a name.
+    type: str
+    aliases: [name]
+  id:
+    description: Only the profile with this id (an empty list when it does not exist).
+    type: str
+  include_assignments:
+    description: Add each profile's assignments under C(assignments) (one request per profile).
+    type: bool
+    default: true
+  include_devices:
+    description:
+      - Add the Autopilot devices whose profile this is under C(assignedDevices), as Graph returns them
+        (C(windowsAutopilotDeviceIdentity), one request per profile).
+    type: bool
+    default: false
+notes:
+  - "Graph application permissions: C(DeviceManagementServiceConfig.Read.All); C(Group.Read.All) to name the assigned
+    groups."
+seealso:
+  - module: intune.autopilot.autopilot_profile
+"""
+
+EXAMPLES = r"""
+- name: Every profile with its assignments
+  intune.autopilot.autopilot_profile_info:
+  register: all_profiles
+
+- name: One profile and the devices it is assigned to
+  intune.autopilot.autopilot_profile_info:
+    display_name: Autopilot user-driven
+    include_devices: true
+  register: found
+
+- name: Serial numbers of the devices that got the profile
+  ansible.builtin.debug:
+    msg: "{{ found.profiles[0].assignedDevices | map(attribute='serialNumber') | list }}"
+"""
+
+RETURN = r"""
+profiles:
+  description: The profiles found, as Graph returns them, plus C(assignments) (and C(assignedDevices)); empty when none
+    matches.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    assignments:
+      description:
+        - The assignments in the shape of the C(assignments) option (C(group) name, C(exclude), C(all_devices)).
+        - A group that no longer exists is shown by its id.
+      returned: when include_assignments is true
+      type: list
+      elements: dict
+    assignedDevices:
+      description: The Autopilot device identities whose profile this is, as Graph returns them.
+      returned: when include_devices is true
+      type: list
+      elements: dict
+  sample:
+    - "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
+      id: 6b1f4c3e-58a3-4b5e-9d44-2f1a0c7e9b10
+      displayName: Autopilot user-driven
+      locale: os-default
+      deviceNameTemplate: CONTOSO-%SERIAL%
+      outOfBoxExperienceSetting:
+        privacySettingsHidden: true
+        eulaHidden: true
+        userType: standard
+        deviceUsageType: singleUser
+        keyboardSelectionPageSkipped: true
+        escapeLinkHidden: true
+      assignments:
+        - group: Autopilot devices
+      assignedDevices:
+        - id: 3c9a7d2e-0000-4000-8000-000000000001
+          serialNumber: "5CG1234XYZ"
+          deploymentProfileAssignmentStatus: assignedInSync
+"""
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+    GraphResource, Context, execute, info)
+from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
+
+PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
+
+
+def run(module):
+    ctx = Context(module, GraphResource(name="profile", path=PATH, api="beta", key=("display_name", "displayName"),
+                                        find_by="list"))
+    profiles = info(ctx)
+    for profile in profiles:
+        if module.params["include_assignments"]:
+            items = module.client.list("%s/%s/assignments" % (PATH, profile["id"]), api="beta")
+            values, _ids = assign.current(items)
+            profile["assignments"] = assign.describe_all(ctx.resolver, values)
+        if module.params["include_devices"]:
+            profile["assignedDevices"] = module.client.list("%s/%s/assignedDevices" % (PATH, profile["id"]), api="beta")
+    return {"changed": False, "profiles": profiles}
+
+
+def main():
+    module = GraphModule(
+        argument_spec=dict(
+            display_name=dict(type="str", aliases=["name"]),
+            id=dict(type="str"),
+            include_assignments=dict(type="bool", default=True),
+            include_devices=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[["display_name", "id"]],
+        supports_check_mode=True,
+    )
+    execute(module, lambda: run(module))
+
+
+if __name__ == "__main__":
+    main()
