@@ -112,7 +112,9 @@ def _hash_ok(value):
 
 
 def _render_import(entity):
-    return {k: copy.deepcopy(v) for k, v in entity.items() if not k.startswith("_")}
+    out = {k: v for k, v in entity.items() if k[0] != "_"}
+    out["state"] = dict(entity["state"])
+    return out
 
 
 def _new_record(tenant, item, seq):
@@ -367,7 +369,7 @@ def _status(tenant, device):
 
 
 def render_device(req, tenant, device):
-    out = {k: copy.deepcopy(v) for k, v in device.items() if not k.startswith("_")}
+    out = {k: v for k, v in device.items() if k[0] != "_"}  # flat values only: a shallow copy is enough
     if req.version == "v1.0":
         return dict({"@odata.type": out["@odata.type"]}, **{k: out.get(k) for k in V1_DEVICE_KEYS})
     status, assigned, _profile = _status(tenant, device)
