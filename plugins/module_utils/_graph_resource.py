@@ -315,6 +315,9 @@ def _create(ctx, desired):
     if resource.odata_type:
         body["@odata.type"] = resource.odata_type
     key = ctx.key_value()
+    if key is not None:
+        # The natural key is a property of the new object (a group's or a profile's displayName).
+        body.setdefault(resource.key_prop, key)
 
     def probe():
         found = find_by_key(ctx, key)

@@ -137,7 +137,7 @@ def test_create_sends_odata_type_and_reads_back():
     calls = []
     result, _ = run(client, dict(description="new", priority=2, tags=["a"]), writer_calls=calls)
     posts = [c for c in client.writes() if c[0] == "POST"]
-    assert posts[0] == ("POST", "/things", {"description": "new", "@odata.type": "#microsoft.graph.thing"})
+    assert posts[0] == ("POST", "/things", {"description": "new", "displayName": "Alpha", "@odata.type": "#microsoft.graph.thing"})
     assert posts[1][1] == "/things/id-1/tags"
     assert calls == [("id-1", 2)]
     assert result["thing"]["id"] == "id-1"
