@@ -301,7 +301,9 @@ def predicted(resource, desired, current):
 
 # ---------------------------------------------------------------- apply
 
-def _create(ctx, desired):
+def create_body(ctx, desired):
+    """``(body, writes)``: the POST body (defaults completed by what the user set, the natural key,
+    ``@odata.type``) and the writer properties to apply after the create."""
     resource = ctx.resource
     body = dict(resource.defaults(ctx) if callable(resource.defaults) else resource.defaults)
     writes = []
@@ -318,6 +320,13 @@ def _create(ctx, desired):
     if key is not None:
         # The natural key is a property of the new object (a group's or a profile's displayName).
         body.setdefault(resource.key_prop, key)
+    return body, writes
+
+
+def _create(ctx, desired):
+    resource = ctx.resource
+    body, writes = create_body(ctx, desired)
+    key = ctx.key_value()
 
     def probe():
         found = find_by_key(ctx, key)
@@ -356,7 +365,9 @@ def ensure(ctx):
         after = dict((name, _prop_for(resource, name).view(want)) for name, want in desired.items())
         result["changed"] = True
         if ctx.check_mode:
-            obj = predicted(resource, desired, None)
+            body, writes = create_body(ctx, desired)
+            obj = dict(body)
+            obj.update((prop.prop, value) for prop, value in writes)
         else:
             obj, writes = _create(ctx, desired)
             for prop, value in writes:
