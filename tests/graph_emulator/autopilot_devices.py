@@ -13,7 +13,7 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   files-errors.md): 806 ``ZtdDeviceAlreadyAssigned`` (hash or serial already registered in this tenant, checked when
   the record completes, so the first of two uploads of one device wins); 808 ``ZtdDeviceAssignedToOtherTenant`` (the
   support article's spelling; memdocs writes ...AnotherTenant) for a device registered to another tenant, i.e. whose
-  serial or hash is listed in ``settings['foreign_devices']`` or in the entity set ``foreignAutopilotDevices``
+  serial or hash is listed in ``settings['foreign_devices']`` (alias ``foreignDevices``) or in the entity set ``foreignAutopilotDevices``
   (entries with ``serialNumber`` and/or ``hardwareIdentifier``; plant them with the control API's seed);
   ``ZtdDeviceDuplicated`` for the second and later copies of one hash (or serial) inside one upload (the first is
   processed); ``InvalidZtdHardwareHash`` for a hash that is empty or not base64, and for a missing serial number
@@ -166,7 +166,8 @@ def _add_records(tenant, items):
 
 def _foreign(tenant):
     serials, hashes = set(), set()
-    for entry in list(tenant.settings.get("foreign_devices") or []) + list(tenant.set(FOREIGN).values()):
+    planted = list(tenant.settings.get("foreign_devices") or []) + list(tenant.settings.get("foreignDevices") or [])
+    for entry in planted + list(tenant.set(FOREIGN).values()):
         if isinstance(entry, str):
             serials.add(entry.upper())
             hashes.add(entry)
