@@ -65,6 +65,7 @@ class Throttle:
     def reset(self):
         with self.lock:
             self.windows.clear()
+            self.throttled = 0
 
     def check(self, tenant, client_id, workload, is_write):
         """Count the call, or raise 429 when the app's window for this workload is full."""

@@ -52,7 +52,7 @@ GROUP_READ_ONLY = {"id", "createdDateTime", "deletedDateTime", "expirationDateTi
                    "renewedDateTime", "securityIdentifier", "onPremisesDomainName", "onPremisesLastSyncDateTime",
                    "onPremisesNetBiosName", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
                    "onPremisesSyncEnabled", "onPremisesProvisioningErrors", "resourceBehaviorOptions",
-                   "resourceProvisioningOptions", "creationOptions"}
+                   "resourceProvisioningOptions"}
 TYPE_NAMES = {"users": "#microsoft.graph.user", "groups": "#microsoft.graph.group", "devices": "#microsoft.graph.device"}
 
 
@@ -299,7 +299,7 @@ def create_group(req, tenant):
     now = tenant.clock.iso()
     group = {
         "id": group_id, "deletedDateTime": None, "classification": body.get("classification"),
-        "createdDateTime": now, "creationOptions": [], "description": body.get("description"),
+        "createdDateTime": now, "description": body.get("description"),
         "displayName": body["displayName"], "expirationDateTime": None, "groupTypes": list(body.get("groupTypes") or []),
         "isAssignableToRole": body.get("isAssignableToRole"), "mail": None, "mailEnabled": body["mailEnabled"],
         "mailNickname": body["mailNickname"], "membershipRule": body.get("membershipRule"),

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Benchmark: authenticated Graph GETs per second on one keep-alive connection.
+
+Starts ``python -m tests.graph_emulator`` as a subprocess (as the demo runs it), takes a token for the
+default app, then sends sequential GETs with one ``requests.Session`` (one TLS keep-alive connection)
+and prints a table. A script, not a test: figures vary with the machine.
+
+    .venv/bin/python bench/emulator_bench.py [--requests 1000] [--warmup 50] [--runs 3]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PATHS = tuple(os.environ.get("BENCH_PATHS", "/v1.0/users,/v1.0/groups?$top=5,/beta/users?$filter=startswith(displayName,'A')").split(","))
+
+
+class PinnedSession(requests.Session):
+    def __init__(self, ca_path):
+        super().__init__()
+        self.ca_path = ca_path
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("verify", self.ca_path)
+        return super().request(method, url, **kwargs)
+
+
+def run(session, url, headers, count):
+    timings = []
+    start = time.perf_counter()
+    for _ in range(count):
+        began = time.perf_counter()
+        answer = session.get(url, headers=headers)
+        timings.append(time.perf_counter() - began)
+        if answer.status_code != 200:
+            raise SystemExit("GET %s answered %d: %s" % (url, answer.status_code, answer.text[:200]))
+    elapsed = time.perf_counter() - start
+    timings.sort()
+    return count / elapsed, timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.95)] * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.graph_emulator"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        startup = time.perf_counter() - started
+        session = PinnedSession(ready["ca_path"])
+        token = session.post("%s/%s/oauth2/v2.0/token" % (ready["url"], ready["tenant_id"]),
+                             data={"grant_type": "client_credentials", "client_id": ready["client_id"],
+                                   "client_secret": ready["client_secret"],
+                                   "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
+        headers = {"Authorization": "Bearer " + token}
+        print("emulator start -> ready line: %.2f s" % startup)
+        print("%-55s %10s %9s %9s" % ("path (one keep-alive connection)", "req/s", "p50 ms", "p95 ms"))
+        for path in PATHS:
+            url = ready["url"] + path
+            run(session, url, headers, args.warmup)
+            results = [run(session, url, headers, args.requests) for _ in range(args.runs)]
+            rate = statistics.median(r[0] for r in results)
+            p50 = statistics.median(r[1] for r in results)
+            p95 = statistics.median(r[2] for r in results)
+            print("%-55s %10.0f %9.2f %9.2f" % (path, rate, p50, p95))
+        print("(median of %d runs of %d sequential GETs each)" % (args.runs, args.requests))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""JSON batching: limits, dependsOn/424, per-request auth, throttling and logging."""
+
+from .test_directory import security_group
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_batch_runs_each_request(graph, emulator, control):
+    batch = {"requests": [
+        {"id": "1", "method": "POST", "url": "/groups", "headers": JSON, "body": security_group("One")},
+        {"id": "2", "method": "GET", "url": "users?$top=2"},
+        {"id": "3", "method": "GET", "url": "/groups/does-not-exist"},
+    ]}
+    answer = graph.post("/$batch", json=batch)
+    assert answer.status_code == 200
+    responses = {r["id"]: r for r in answer.json()["responses"]}
+    assert responses["1"]["status"] == 201 and responses["1"]["body"]["displayName"] == "One"
+    assert responses["2"]["status"] == 200 and len(responses["2"]["body"]["value"]) == 2
+    assert responses["3"]["status"] == 404 and responses["3"]["body"]["error"]["code"] == "Request_ResourceNotFound"
+    assert all("request-id" in r["headers"] for r in responses.values())
+    assert [g["displayName"] for g in emulator.tenant.set("groups").values()] == ["One"]
+    logged = control("GET", "requests")["requests"]
+    inner = [e for e in logged if e.get("batch_request_id")]
+    assert [e["path"] for e in inner] == ["/v1.0/groups", "/v1.0/users?$top=2", "/v1.0/groups/does-not-exist"]
+
+
+def test_batch_depends_on_failure_gives_424(graph, emulator):
+    batch = {"requests": [
+        {"id": "a", "method": "POST", "url": "/groups", "headers": JSON, "body": {"displayName": "missing fields"}},
+        {"id": "b", "method": "POST", "url": "/groups", "headers": JSON, "body": security_group("Two"), "dependsOn": ["a"]},
+        {"id": "c", "method": "GET", "url": "/users", "dependsOn": ["b"]},
+    ]}
+    responses = {r["id"]: r for r in graph.post("/$batch", json=batch).json()["responses"]}
+    assert responses["a"]["status"] == 400
+    assert responses["b"]["status"] == 424 and responses["c"]["status"] == 424
+    assert emulator.tenant.set("groups") == {}
+
+
+def test_batch_limits_and_malformed(graph):
+    too_many = {"requests": [{"id": str(i), "method": "GET", "url": "/users"} for i in range(21)]}
+    answer = graph.post("/$batch", json=too_many)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "BadRequest"
+    duplicate = {"requests": [{"id": "x", "method": "GET", "url": "/users"}, {"id": "X", "method": "GET", "url": "/users"}]}
+    assert graph.post("/$batch", json=duplicate).status_code == 400
+    assert graph.post("/$batch", json={"nope": []}).status_code == 400
+    unknown_dep = {"requests": [{"id": "1", "method": "GET", "url": "/users", "dependsOn": ["9"]}]}
+    assert graph.post("/$batch", json=unknown_dep).status_code == 400
+    no_type = {"requests": [{"id": "1", "method": "POST", "url": "/groups", "body": security_group()}]}
+    assert graph.post("/$batch", json=no_type).json()["responses"][0]["status"] == 400
+    assert graph.post("/$batch", json={"requests": [{"id": str(i), "method": "GET", "url": "/users"} for i in range(20)]}).status_code == 200
+
+
+def test_batch_inner_requests_are_throttled(graph, control):
+    control("PATCH", "settings", {"throttle": True, "throttle_requests": 2})
+    batch = {"requests": [{"id": str(i), "method": "GET", "url": "/users"} for i in range(3)]}
+    responses = graph.post("/$batch", json=batch).json()["responses"]
+    assert [r["status"] for r in responses] == [200, 200, 429]
+    assert int(responses[2]["headers"]["Retry-After"]) >= 1
+
+
+def test_batch_needs_token_and_checks_inner_permissions(emulator, make_graph, control):
+    assert make_graph(token="").post("/$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/users"}]}).status_code == 401
+    reader = control("POST", "apps", {"roles": ["User.Read.All"]})
+    client = make_graph(client_id=reader["client_id"], secret=reader["secret"])
+    batch = {"requests": [{"id": "1", "method": "GET", "url": "/users"}, {"id": "2", "method": "GET", "url": "/groups"}]}
+    statuses = [r["status"] for r in client.post("/$batch", json=batch).json()["responses"]]
+    assert statuses == [200, 403]
