@@ -126,6 +126,10 @@ class GraphApp:
         if len(segments) == 4 and segments[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
             form = auth.parse_form(raw_body)
             fault = self.faults.pick(method, path, path, droppable=True) if self.faults.rules else None
+            if fault is not None and fault.kind.startswith("drop"):
+                self.log.append({"ts": self.tenant.clock.iso(), "method": method, "path": target, "status": None,
+                                 "request_body": form, "response_body": None, "request_id": request_id, "fault": fault.kind})
+                return DROP
             if fault is not None and fault.kind in ("500", "502", "503", "504", "429", "429-no-retry-after"):
                 status = int(fault.kind[:3])
                 body = {"error": "temporarily_unavailable" if status != 429 else "slow_down",

@@ -144,3 +144,18 @@ def test_missing_permission_is_403(emulator, control, make_graph):
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "Authorization_RequestDenied"
     assert not [g for g in emulator.tenant.set("groups").values() if g["displayName"] == "x"]
+
+
+def test_token_endpoint_scripted_faults(emulator, control):
+    """Scripted faults also reach the token endpoint: msal returns the error dict on 429 and raises on 5xx
+    (reference: emulator-and-auth.md section c, items 11 and 14)."""
+    control("POST", "faults", {"rules": [{"path": "*/oauth2/v2.0/token", "fault": "429", "retry_after": 1},
+                                         {"path": "*/oauth2/v2.0/token", "fault": "503"}]})
+    app = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
+    assert app.acquire_token_for_client(scopes=[SCOPE])["error"] == "slow_down"
+    fresh = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
+    with pytest.raises(msal.exceptions.MsalServiceError):
+        fresh.acquire_token_for_client(scopes=[SCOPE])
+    assert control("GET", "faults")["injected"] == {"429": 1, "503": 1}
+    again = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
+    assert "access_token" in again.acquire_token_for_client(scopes=[SCOPE])
