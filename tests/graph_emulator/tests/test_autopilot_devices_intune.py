@@ -187,12 +187,12 @@ def test_assign_and_unassign_user(client):
     (device_id,) = imported(client, "SN-USER")
     user = next(iter(client.tenant.set("users").values()))
     url = DEVICES + "/" + device_id
-    missing = client.post(url + "/assignUserToDevice", {"userPrincipalName": "nobody@contoso.onmicrosoft.com",
-                                                         "addressableUserName": "Nobody"})
+    nobody = {"userPrincipalName": "nobody@contoso.onmicrosoft.com", "addressableUserName": "Nobody"}
+    missing = client.post(url + "/assignUserToDevice", nobody)
     assert missing.status == 400
     assert client.tenant.get("windowsAutopilotDeviceIdentities", device_id)["userPrincipalName"] == ""
-    done = client.post(url + "/assignUserToDevice", {"userPrincipalName": user["userPrincipalName"].upper(),
-                                                      "addressableUserName": "Hi there"})
+    body = {"userPrincipalName": user["userPrincipalName"].upper(), "addressableUserName": "Hi there"}
+    done = client.post(url + "/assignUserToDevice", body)
     assert done.status == 204 and done.body is None
     device = client.get(url).body
     assert device["userPrincipalName"] == user["userPrincipalName"] and device["addressableUserName"] == "Hi there"

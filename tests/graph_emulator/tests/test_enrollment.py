@@ -124,8 +124,8 @@ def test_selected_apps_must_exist(client):
 def test_patch_returns_200_entity_and_bumps_version(client):
     esp = make_esp(client)
     client.advance(5)
-    result = client.patch(BASE + "/" + esp["id"], {"@odata.type": ESP_TYPE, "showInstallationProgress": True,
-                                                    "priority": 7})
+    body = {"@odata.type": ESP_TYPE, "showInstallationProgress": True, "priority": 7}
+    result = client.patch(BASE + "/" + esp["id"], body)
     assert result.status == 200
     assert result.body["showInstallationProgress"] is True
     assert result.body["version"] == 2 and result.body["priority"] == 1
@@ -224,8 +224,8 @@ def test_assign_replaces_the_whole_set(client):
     esp = make_esp(client)
     g1, g2 = client.group("Autopilot A"), client.group("Autopilot B")
     url = BASE + "/%s/assign" % esp["id"]
-    first = client.post(url, {"enrollmentConfigurationAssignments": [target("groupAssignmentTarget", g1),
-                                                                      target("exclusionGroupAssignmentTarget", g2, hashed=False)]})
+    both = [target("groupAssignmentTarget", g1), target("exclusionGroupAssignmentTarget", g2, hashed=False)]
+    first = client.post(url, {"enrollmentConfigurationAssignments": both})
     assert first.status == 204 and first.body is None
     listed = client.get(BASE + "/%s/assignments" % esp["id"]).body["value"]
     assert sorted((a["target"]["@odata.type"], a["target"]["groupId"]) for a in listed) == [
