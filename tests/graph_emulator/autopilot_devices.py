@@ -26,7 +26,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   client deletes it (records are "temporary" in the portal; Graph clients delete them).
 * ``windowsAutopilotDeviceIdentities``: beta full shape, v1.0 reduced shape (graph-api.md 5.1). ``$filter`` supports
   only ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
-  eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). DELETE (204) also removes the
+  eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). With
+  ``settings['serial_filter_hyphen_bug']`` true, ``contains`` with a hyphen is a 400 too, as reported in
+  msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). DELETE (204) also removes the
   Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` defaults to
   the user's displayName. ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
@@ -464,6 +466,8 @@ def list_devices(req, tenant):
         if not found:
             raise intune_error(req, "An error has occurred")
         needle = found.group(1).replace("''", "'").lower()
+        if "-" in needle and tenant.settings.get("serial_filter_hyphen_bug"):
+            raise intune_error(req, "An error has occurred")
         devices = [d for d in devices if needle in (d.get("serialNumber") or "").lower()]
         req = _without(req, "$filter")
     return list_response(req, tenant, [render_device(req, tenant, d) for d in devices], filter_ops=set())

@@ -36,7 +36,8 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   before anything changes: targets ``groupAssignmentTarget`` / ``exclusionGroupAssignmentTarget`` (existing groupId),
   ``allDevicesAssignmentTarget``, ``allLicensedUsersAssignmentTarget`` (``@odata.type`` with or without ``#``);
   assignment filter id/type (beta only; an existing filter; type include/exclude with an id); all devices together
-  with exclusions is refused (memdocs autopilot/profiles.md: "All Devices" does not support exclusions); the same
+  with exclusions is refused (memdocs autopilot/profiles.md: "All Devices" does not support exclusions); an ESP takes
+  only filters on osVersion/operatingSystemSKU/enrollmentProfileName (memdocs windows-enrollment-status.md); the same
   target twice, or a group both included and excluded, is refused. Assignment ids are fresh GUIDs (undocumented).
 * PATCH answers 200 with the entity (graph-api.md 1.3 "200 + updated entity per docs"), validates types, enum values
   and unknown properties (400; without ``@odata.type`` the body is read as the base type, so derived-type properties
@@ -53,6 +54,7 @@ Intune errors).
 
 import copy
 import json
+import re
 
 from .core import GraphHTTPError, bad_request, new_id, no_content, not_found, odata_type_name, public, route
 from .odata import entity_response, list_response
@@ -483,6 +485,23 @@ def _new_assignment(target):
     return {"id": new_id(), "target": target, "source": "direct", "sourceId": None}
 
 
+ESP_FILTER_PROPERTIES = {"osversion", "operatingsystemsku", "enrollmentprofilename"}
+
+
+def _check_esp_filter(req, tenant, entity, target):
+    """memdocs windows-enrollment-status.md: ESP assignments offer only filters built on osVersion,
+    operatingSystemSKU and enrollmentProfileName; a filter using other device properties is refused."""
+    filter_id = target.get("deviceAndAppManagementAssignmentFilterId")
+    if not filter_id or _type_of(entity) != ESP:
+        return
+    rule = (tenant.get("assignmentFilters", filter_id) or {}).get("rule") or ""
+    used = {name.lower() for name in re.findall(r"device\.(\w+)", rule)}
+    if used - ESP_FILTER_PROPERTIES:
+        raise intune_error(req, "Assignment filter '%s' uses properties that are not supported for Enrollment Status "
+                                "Page assignments (supported: osVersion, operatingSystemSKU, enrollmentProfileName)."
+                           % filter_id)
+
+
 def _assignment_body(req, tenant, item):
     if not isinstance(item, dict):
         raise bad_request("Each enrollmentConfigurationAssignment must be an object.")
@@ -508,6 +527,8 @@ def assign_config(req, tenant, config_id):
     if is_default(entity):
         raise intune_error(req, "The assignments of a default enrollment configuration cannot be changed.")
     targets = [_assignment_body(req, tenant, item) for item in items]
+    for target in targets:
+        _check_esp_filter(req, tenant, entity, target)
     check_target_set(req, targets)
     entity["_assignments"] = [_new_assignment(t) for t in targets]
     entity["lastModifiedDateTime"] = tenant.clock.iso()
@@ -540,6 +561,7 @@ def create_config_assignment(req, tenant, config_id):
     target = _assignment_body(req, tenant, req.json_body())
     if is_default(entity):
         raise intune_error(req, "The assignments of a default enrollment configuration cannot be changed.")
+    _check_esp_filter(req, tenant, entity, target)
     targets = [a["target"] for a in entity.get("_assignments", [])] + [target]
     check_target_set(req, targets)
     assignment = _new_assignment(target)
@@ -662,7 +684,8 @@ def seed_filters(tenant):
     now = tenant.clock.iso()
     filters = [("Windows 11 devices", '(device.osVersion -startsWith "10.0.22")'),
                ("Autopilot profile devices", '(device.enrollmentProfileName -eq "User-driven Entra join")'),
-               ("Windows 10 devices", '(device.osVersion -startsWith "10.0.19")')]
+               ("Windows 10 devices", '(device.osVersion -startsWith "10.0.19")'),
+               ("Surface devices", '(device.model -startsWith "Surface")')]
     for name, rule in filters:
         tenant.add("assignmentFilters", {
             "@odata.type": full_type("deviceAndAppManagementAssignmentFilter"), "id": new_id(),

@@ -174,6 +174,14 @@ def test_filter_contains_serial_works_eq_is_400(client):
     assert client.get(DEVICES, query={"$filter": "groupTag eq 'x'"}).status == 400
 
 
+def test_optional_hyphen_filter_bug(client):
+    imported(client, "ABC-1")
+    assert len(client.get(DEVICES, query={"$filter": "contains(serialNumber,'ABC-1')"}).body["value"]) == 1
+    client.tenant.settings["serial_filter_hyphen_bug"] = True
+    assert client.get(DEVICES, query={"$filter": "contains(serialNumber,'ABC-1')"}).status == 400
+    assert len(client.get(DEVICES, query={"$filter": "contains(serialNumber,'ABC')"}).body["value"]) == 1
+
+
 def test_delete_device_removes_entra_object(client):
     (device_id,) = imported(client, "SN-DEL")
     entra_id = client.tenant.get("windowsAutopilotDeviceIdentities", device_id)["_entra_id"]

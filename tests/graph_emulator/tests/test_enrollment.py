@@ -278,6 +278,23 @@ def test_assign_validation_changes_nothing(client, assignments):
     assert [a["target"]["groupId"] for a in configs(client)[esp["id"]]["_assignments"]] == [keep]
 
 
+def test_esp_refuses_filters_on_unsupported_properties(client):
+    esp = make_esp(client)
+    group = client.group("G")
+    filters = {f["displayName"]: f["id"] for f in client.tenant.set("assignmentFilters").values()}
+    url = BASE + "/%s/assign" % esp["id"]
+
+    def with_filter(filter_id):
+        return {"enrollmentConfigurationAssignments": [target(
+            "groupAssignmentTarget", group, deviceAndAppManagementAssignmentFilterId=filter_id,
+            deviceAndAppManagementAssignmentFilterType="exclude")]}
+
+    refused = client.post(url, with_filter(filters["Surface devices"]))
+    assert refused.status == 400 and "osVersion" in refused.error_text
+    assert configs(client)[esp["id"]]["_assignments"] == []
+    assert client.post(url, with_filter(filters["Windows 11 devices"])).status == 204
+
+
 def test_default_esp_assignments_are_fixed(client):
     default_id = enrollment.default_esp_id(client.tenant)
     group = client.group("G")
