@@ -22,7 +22,7 @@ Sources (graph-api.md section 2 and the pages it cites):
   the macros ``%SERIAL%`` and ``%RAND:x%``; any other character or macro is a 400. Whether the service checks the
   15-character limit at POST time is UNCLEAR, so the length is not checked here.
 * Query options (property table): ``$filter`` and ``$search`` are not supported -> 400; ``$select``, ``$top``,
-  ``$skip``; ``$orderby`` only on displayName/description (anything else -> 400).
+  ``$skip``; ``$orderby`` only on displayName/description (anything else -> 400); ``$expand=assignments``.
 * PATCH answers 200 with the entity (graph-api.md 2.5).
 * DELETE while the profile still has group assignments is refused. The Graph status is undocumented; the portal says
   "The profile is assigned to groups. You must unassign all groups from this profile before you can delete it."
@@ -42,8 +42,8 @@ import copy
 import re
 
 from .core import GraphHTTPError, bad_request, new_id, no_content, not_found, odata_type_name, route
-from .enrollment import (READ, WRITE, check_props, check_target_set, full_type, intune_error, normalize_target,
-                         render_target, unknown_property)
+from .enrollment import (READ, WRITE, check_props, check_target_set, expand_assignments, full_type, intune_error,
+                         normalize_target, render_target, unknown_property)
 from .odata import entity_response, list_response
 
 PROFILES = "windowsAutopilotDeploymentProfiles"
@@ -183,14 +183,23 @@ def _check_query(req):
 @route("GET", BASE, versions=BETA, permissions=READ)
 def list_profiles(req, tenant):
     _check_query(req)
+    req, expand = expand_assignments(req)
     items = sorted(tenant.listed(PROFILES), key=lambda e: e.get("_seq", 0))
-    return list_response(req, tenant, [render_profile(e) for e in items], filter_ops=set(),
+    return list_response(req, tenant, [_with_assignments(req, e, expand) for e in items], filter_ops=set(),
                          orderby={"displayName", "description"})
+
+
+def _with_assignments(req, entity, expand):
+    out = render_profile(entity)
+    if expand:
+        out["assignments"] = [render_assignment(req, a) for a in entity.get("_assignments", {}).values()]
+    return out
 
 
 @route("GET", BASE + "/{profile_id}", versions=BETA, permissions=READ)
 def get_profile(req, tenant, profile_id):
-    return entity_response(req, render_profile(profile(tenant, profile_id)))
+    req, expand = expand_assignments(req)
+    return entity_response(req, _with_assignments(req, profile(tenant, profile_id), expand))
 
 
 @route("POST", BASE, versions=BETA, permissions=WRITE)

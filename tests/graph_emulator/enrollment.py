@@ -39,6 +39,7 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   with exclusions is refused (memdocs autopilot/profiles.md: "All Devices" does not support exclusions); an ESP takes
   only filters on osVersion/operatingSystemSKU/enrollmentProfileName (memdocs windows-enrollment-status.md); the same
   target twice, or a group both included and excluded, is refused. Assignment ids are fresh GUIDs (undocumented).
+* ``$expand=assignments`` works on the list and on GET by id (what Intune tools use to read assignments in one call).
 * PATCH answers 200 with the entity (graph-api.md 1.3 "200 + updated entity per docs"), validates types, enum values
   and unknown properties (400; without ``@odata.type`` the body is read as the base type, so derived-type properties
   are unknown, as ODataLib does), ``customErrorMessage`` at most 10,000 characters, ``selectedMobileAppIds`` existing apps
@@ -142,6 +143,24 @@ def check_props(body, table, type_name):
         if key not in table:
             raise unknown_property(key, type_name)
         check_value(key, value, table[key], type_name)
+
+
+def expand_assignments(req):
+    """Handle ``$expand=assignments`` (the only navigation the Intune lists here expand; anything else is a 400).
+
+    Returns ``(request without $expand, expand?)``; with ``$select`` the expanded navigation is kept, as OData does."""
+    raw = req.query.get("$expand")
+    if raw is None:
+        return req, False
+    wanted = {part.strip() for part in raw.split(",") if part.strip()}
+    if wanted != {"assignments"}:
+        raise bad_request("Could not find a navigation property named '%s' that can be expanded; only 'assignments' "
+                          "is supported here." % raw)
+    clone = copy.copy(req)
+    clone.query = {k: v for k, v in req.query.items() if k != "$expand"}
+    if clone.query.get("$select"):
+        clone.query["$select"] += ",assignments"
+    return clone, True
 
 
 def full_type(name):
@@ -376,13 +395,22 @@ def _touch(tenant, entity):
 
 @route("GET", BASE, permissions=READ)
 def list_configs(req, tenant):
-    items = [render_config(req, e) for e in tenant.listed(CONFIGS)]
+    req, expand = expand_assignments(req)
+    items = [_with_assignments(req, e, expand) for e in tenant.listed(CONFIGS)]
     return list_response(req, tenant, items)
+
+
+def _with_assignments(req, entity, expand):
+    out = render_config(req, entity)
+    if expand:
+        out["assignments"] = [_render_assignment(req, a) for a in entity.get("_assignments", [])]
+    return out
 
 
 @route("GET", BASE + "/{config_id}", permissions=READ)
 def get_config(req, tenant, config_id):
-    return entity_response(req, render_config(req, _config(tenant, config_id)))
+    req, expand = expand_assignments(req)
+    return entity_response(req, _with_assignments(req, _config(tenant, config_id), expand))
 
 
 @route("POST", BASE, permissions=WRITE)

@@ -157,6 +157,16 @@ def test_assignments_crud_and_ids(client):
     assert client.delete(url + "/" + made.body["id"]).status == 404
 
 
+def test_expand_assignments(client):
+    profile = make_profile(client)
+    group = client.group("G")
+    client.post(BASE + "/%s/assignments" % profile["id"], group_target(group))
+    listed = client.get(BASE, query={"$expand": "assignments"}).body["value"]
+    assert [a["id"] for a in listed[0]["assignments"]] == ["%s_%s" % (profile["id"], group)]
+    one = client.get(BASE + "/" + profile["id"], query={"$expand": "assignments", "$select": "displayName"}).body
+    assert set(one) == {"@odata.context", "@odata.type", "displayName", "assignments"}
+
+
 def test_all_devices_with_exclusions_refused(client):
     profile = make_profile(client)
     group = client.group("Excluded")
@@ -213,6 +223,7 @@ def test_bodies_match_published_schema(client, tmp_path):
     client.get(BASE)
     client.get(BASE + "/" + profile["id"])
     client.get(BASE + "/%s/assignments" % profile["id"])
+    client.get(BASE, query={"$expand": "assignments"})
     client.patch(BASE + "/" + profile["id"], {"@odata.type": AAD, "locale": "en-US"})
     client.get("/deviceManagement/windowsAutopilotSettings")
     client.post("/deviceManagement/windowsAutopilotSettings/sync")

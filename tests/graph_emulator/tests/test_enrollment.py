@@ -295,6 +295,20 @@ def test_esp_refuses_filters_on_unsupported_properties(client):
     assert client.post(url, with_filter(filters["Windows 11 devices"])).status == 204
 
 
+def test_expand_assignments(client):
+    esp = make_esp(client)
+    group = client.group("G")
+    client.post(BASE + "/%s/assign" % esp["id"], {"enrollmentConfigurationAssignments": [target("groupAssignmentTarget", group)]})
+    listed = client.get(BASE, query={"$expand": "assignments", "$select": "id,displayName"}).body["value"]
+    mine = [c for c in listed if c["id"] == esp["id"]][0]
+    assert [a["target"]["groupId"] for a in mine["assignments"]] == [group]
+    assert "showInstallationProgress" not in mine
+    one = client.get(BASE + "/" + esp["id"], query={"$expand": "assignments"}).body
+    assert one["assignments"][0]["target"]["groupId"] == group
+    assert "assignments" not in client.get(BASE + "/" + esp["id"]).body
+    assert client.get(BASE, query={"$expand": "bogus"}).status == 400
+
+
 def test_default_esp_assignments_are_fixed(client):
     default_id = enrollment.default_esp_id(client.tenant)
     group = client.group("G")
@@ -350,6 +364,7 @@ def test_bodies_match_published_schema(client, tmp_path):
     client.get(BASE)
     client.get(BASE, version="v1.0")
     client.get(BASE + "/%s/assignments" % esp["id"])
+    client.get(BASE, query={"$expand": "assignments"})
     client.patch(BASE + "/" + esp["id"], {"@odata.type": ESP_TYPE, "installProgressTimeoutInMinutes": 90})
     client.get("/deviceAppManagement/mobileApps")
     client.get("/deviceManagement/roleScopeTags")
