@@ -37,8 +37,10 @@ Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each w
   (includes/throttling-intune-enrollment.md); ``$batch`` takes at most 20 requests, each throttled
   on its own (concepts/json-batching.md).
 * Intune list pages: the page size is undocumented; Microsoft's Intune samples maintainer reported a
-  default of 1,000 items per page (NOT-DOCS: microsoftgraph/powershell-intune-samples issue #2), so
-  lists ask for ``$top`` = :data:`PAGE_SIZE` and follow ``@odata.nextLink`` whatever the server gives.
+  default of 1,000 items per page (NOT-DOCS: microsoftgraph/powershell-intune-samples issue #2). No
+  ``$top`` is sent: in OData ``$top`` caps the whole result, not the page (concepts/query-parameters.md),
+  and Intune documents no page-size semantics for it, so asking for ``$top`` could silently cut a large
+  tenant's list short. Lists follow ``@odata.nextLink`` with whatever page size the service picks.
 * CSV: the portal's columns are ``Device Serial Number,Windows Product ID,Hardware Hash[,Group
   Tag][,Assigned User]``, at most 500 rows (MicrosoftDocs/memdocs: autopilot/add-devices.md).
   Get-WindowsAutopilotInfo writes the file with ``Out-File`` and no ``-Encoding``, which in Windows
@@ -58,9 +60,6 @@ import time
 import uuid
 
 from urllib.parse import quote
-
-# Lists ask for this many items per page (see the module docstring).
-PAGE_SIZE = 1000
 
 # Up to this many requested serials are looked up one by one with $filter=contains(...); above it
 # (or when a serial cannot be put in a contains() filter) the whole device list is read in pages.
@@ -129,8 +128,9 @@ FILTERABLE_RE = re.compile(r"^[A-Za-z0-9]+$")
 class InputError(Exception):
     """Bad input, found before any call that writes. ``problems`` lists every finding."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, rows=None):
         self.problems = list(problems)
+        self.rows = rows or []
         super(InputError, self).__init__("; ".join(self.problems))
 
 
@@ -244,7 +244,7 @@ def parse_csv(data, source="csv"):
             continue
         rows.append(row)
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, rows)  # the good rows too, so duplicates among them are reported as well
     return rows, warnings
 
 
@@ -526,7 +526,7 @@ class DeviceSync(object):
     # -- reads -------------------------------------------------------------------------------
 
     def list_devices(self):
-        return self.client.list(DEVICES_PATH, params={"$select": DEVICE_SELECT, "$top": PAGE_SIZE})
+        return self.client.list(DEVICES_PATH, params={"$select": DEVICE_SELECT})
 
     def read_devices(self, serials):
         """Registered devices for ``serials``: filtered GETs for a few, one paged list for many."""
@@ -543,7 +543,7 @@ class DeviceSync(object):
         return self.list_devices()
 
     def list_imports(self):
-        records = self.client.list(IMPORTS_PATH, params={"$top": PAGE_SIZE})
+        records = self.client.list(IMPORTS_PATH)
         return [r for r in records if r.get("importId") == self.import_id]
 
     def resolve_users(self, specs):

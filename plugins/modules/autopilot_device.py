@@ -174,7 +174,7 @@ notes:
     on each poll, and returns them in RV(progress)."
   - "Looking up registered devices: up to 10 serials (letters and digits only) are read with
     C($filter=contains(serialNumber,'...')); Graph answers 400 to C(serialNumber eq '...') and has been seen to refuse
-    hyphens in C(contains). Otherwise the whole device list is read, 1,000 per page."
+    hyphens in C(contains). Otherwise the whole device list is read, following C(@odata.nextLink) (Intune picks the page size; about 1,000 is reported)."
   - "Import error codes: 806 C(ZtdDeviceAlreadyAssigned) - the hash is already registered to this tenant;
     808 C(ZtdDeviceAssignedToOtherTenant) - registered to another tenant, which must release it;
     C(ZtdDeviceDuplicated) - the same hash twice in one upload; C(InvalidZtdHardwareHash) - the hash is invalid;
@@ -344,11 +344,20 @@ def run(module):
     if p["batch_size"] > 500:
         module.fail_json(msg="batch_size must be at most 500 (the largest import Intune documents), got %d" % p["batch_size"])
     warnings = []
-    try:
-        rows = []
-        if p["csv_path"]:
+    problems = []
+    rows = []
+    if p["csv_path"]:
+        try:
             rows, warnings = read_csv(module, p["csv_path"])
-        specs = collect_specs(p, rows)
+        except InputError as exc:
+            problems, rows = exc.problems, exc.rows
+    try:
+        try:
+            specs = collect_specs(p, rows)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
         if not specs:
             module.fail_json(msg="No devices given: the CSV file has no device rows and devices is empty")
         sync = DeviceSync(module, p)

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Returns Windows Autopilot device identities (C(windowsAutopilotDeviceIdentity), Graph beta) as a list, either all of
     them, or those matching serial numbers, a group tag, or profile assignment states.
-  - Reads are paged (1,000 per page, following C(@odata.nextLink)). A handful of serial numbers (up to 10, letters
+  - Reads follow C(@odata.nextLink) through every page. A handful of serial numbers (up to 10, letters
     and digits only) is looked up with C($filter=contains(serialNumber,'...')), anything else by reading the list
     and filtering here, since Graph documents no C($filter) on this collection and answers 400 to
     C(serialNumber eq '...').
@@ -78,7 +78,7 @@ devices:
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_devices import (
-    DEVICES_PATH, FILTER_THRESHOLD, PAGE_SIZE, filterable_serial, serial_key,
+    DEVICES_PATH, FILTER_THRESHOLD, filterable_serial, serial_key,
 )
 
 
@@ -111,7 +111,7 @@ def run(module):
                 found[device.get("id")] = device
         devices = list(found.values())
     else:
-        devices = client.list(DEVICES_PATH, params={"$top": PAGE_SIZE})
+        devices = client.list(DEVICES_PATH)
     module.exit_json(changed=False, devices=select_devices(devices, serials, p["group_tag"], p["profile_status"]))
 
 

@@ -1,0 +1,420 @@
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""autopilot_device and autopilot_device_info through the real ansible-playbook.
+
+Every outcome is read back from the emulator (its /_emulator/state, or Graph reads made here with the
+emulator's own credentials), not only from what the module returns. Each test uses its own serial
+prefix, so the tests share the session emulator without seeing each other's devices.
+"""
+
+import base64
+import codecs
+import hashlib
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+FILES = Path(__file__).resolve().parent / "files" / "autopilot_device"
+DEVICE = "intune.autopilot.autopilot_device"
+INFO = "intune.autopilot.autopilot_device_info"
+FAST = {"poll_interval": 1, "wait_timeout": 120}
+
+
+def hwid(serial):
+    """A well-formed hardware hash (base64 of 128 bytes derived from the serial)."""
+    return base64.b64encode(hashlib.sha512(serial.encode()).digest() * 2).decode()
+
+
+def prefix():
+    return "T" + uuid.uuid4().hex[:6].upper()
+
+
+def play(*tasks):
+    return json.dumps([{"name": "autopilot_device test", "hosts": "localhost", "gather_facts": False,
+                        "tasks": list(tasks)}], indent=1)
+
+
+def task(name, module=DEVICE, ignore_errors=False, **args):
+    entry = {"name": name, module: args, "register": "out"}
+    if ignore_errors:
+        entry["ignore_errors"] = True
+    return entry
+
+
+def outcome(result, name):
+    """(status, result) of the one task ``name``; status is ok/changed/failed."""
+    found = [t for t in result.tasks if t["task"] == name]
+    assert len(found) == 1, (name, result.output[-3000:])
+    return found[0]["status"], found[0]["result"]
+
+
+def failed(result, name):
+    status, out = outcome(result, name)
+    assert status == "failed", (status, out)
+    return out
+
+
+def tag_group(graph, tag):
+    """A dynamic device group with Microsoft's group-tag rule (graph-api.md 3.5), created through Graph."""
+    return graph.call("POST", "/groups", {
+        "displayName": "Autopilot " + tag, "mailEnabled": False, "mailNickname": "ap" + uuid.uuid4().hex[:10],
+        "securityEnabled": True, "groupTypes": ["DynamicMembership"], "membershipRuleProcessingState": "On",
+        "membershipRule": '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))' % tag}, api="v1.0")
+
+
+def registered(emulator, serial_prefix):
+    """serial -> device, from the emulator's state."""
+    devices = emulator.state()["sets"].get("windowsAutopilotDeviceIdentities", {}).values()
+    return dict((d["serialNumber"], d) for d in devices if d["serialNumber"].startswith(serial_prefix))
+
+
+def import_records(emulator, serial_prefix):
+    records = emulator.state()["sets"].get("importedWindowsAutopilotDeviceIdentities", {}).values()
+    return [r for r in records if r["serialNumber"].startswith(serial_prefix)]
+
+
+class Graph:
+    """Graph reads with the emulator's default app (independent of the collection's client)."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.session = requests.Session()
+        self.verify = emulator.ca_path  # per request: REQUESTS_CA_BUNDLE would override Session.verify
+        token = self.session.post("%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id), data={
+            "grant_type": "client_credentials", "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret, "scope": "https://graph.microsoft.com/.default"}, timeout=30, verify=self.verify)
+        token.raise_for_status()
+        self.session.headers["Authorization"] = "Bearer " + token.json()["access_token"]
+
+    def call(self, method, path, body=None, api="beta"):
+        response = self.session.request(method, "%s/%s%s" % (self.emulator.url, api, path), json=body, timeout=30, verify=self.verify)
+        assert response.status_code < 400, (method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def list(self, path, api="beta"):
+        items, url = [], "%s/%s%s" % (self.emulator.url, api, path)
+        while url:
+            page = self.session.get(url, timeout=30, verify=self.verify)
+            assert page.status_code == 200, page.text
+            items.extend(page.json()["value"])
+            url = page.json().get("@odata.nextLink")
+        return items
+
+
+def seed_user(emulator, upn):
+    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": upn.split("@")[0],
+                                       "accountEnabled": True}]}})
+
+
+def four_runs(run_playbook, emulator, playbook):
+    """check -> real -> check -> real; returns [(result, writes), ...]."""
+    out = []
+    for check in (True, False, True, False):
+        mark = emulator.mark()
+        result = run_playbook(playbook, check=check, diff=True).assert_ok()
+        out.append((result, emulator.writes_since(mark)))
+    return out
+
+
+def paths(writes):
+    return [(w["method"], w["path"].split("?")[0].rsplit("/", 1)[-1] if w["method"] == "POST" else w["method"]) for w in writes]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_one_device_four_runs(run_playbook, emulator):
+    p = prefix()
+    serial = p + "01"
+    pb = play(task("Device", serial_number=serial, hardware_identifier=hwid(serial), group_tag="Sales", **FAST))
+    (check1, w1), (real1, w2), (check2, w3), (real2, w4) = four_runs(run_playbook, emulator, pb)
+
+    out = check1.task("Device")
+    assert w1 == [], "check mode must not write"
+    assert out["changed"] is True and out["devices"][0]["action"] == "imported"
+    assert "id" not in out["devices"][0]["device"]
+    assert out["diff"]["after"]["devices"] == {serial: {"group_tag": "Sales"}}
+
+    out = real1.task("Device")
+    assert out["changed"] is True and out["devices"][0]["action"] == "imported"
+    methods = [w["method"] + " " + w["path"].split("?")[0].split("/beta")[-1] for w in w2]
+    assert methods[0] == "POST /deviceManagement/importedWindowsAutopilotDeviceIdentities/import"
+    assert "POST /deviceManagement/windowsAutopilotSettings/sync" in methods
+    sent = json.loads(w2[0]["request_body"]) if isinstance(w2[0]["request_body"], str) else w2[0]["request_body"]
+    record = sent["importedWindowsAutopilotDeviceIdentities"][0]
+    assert record["serialNumber"] == serial and record["groupTag"] == "Sales" and record["importId"] == out["import_id"]
+
+    state = registered(emulator, p)
+    assert list(state) == [serial] and state[serial]["groupTag"] == "Sales"
+    assert state[serial]["id"] == out["devices"][0]["device"]["id"]
+    assert import_records(emulator, p) == [], "the run's import records are cleaned up"
+
+    for result, writes in ((check2, w3), (real2, w4)):
+        assert result.task("Device")["changed"] is False and writes == []
+        assert result.task("Device")["devices"][0]["action"] == "unchanged"
+
+
+def test_250_devices_from_a_list_then_rerun_unchanged(run_playbook, emulator):
+    p = prefix()
+    devices = [{"serial_number": "%s%04d" % (p, i), "hardware_identifier": hwid("%s%04d" % (p, i))} for i in range(250)]
+    devices[7]["group_tag"] = "Own"
+    pb = play(task("Bulk", devices=devices, group_tag="Site", batch_size=100, **FAST))
+    mark = emulator.mark()
+    out = run_playbook(pb).assert_ok().task("Bulk")
+    writes = emulator.writes_since(mark)
+    assert out["summary"] == {"imported": 250, "total": 250}
+    state = registered(emulator, p)
+    assert len(state) == 250
+    assert state["%s0007" % p]["groupTag"] == "Own"
+    assert set(d["groupTag"] for s, d in state.items() if s != "%s0007" % p) == {"Site"}
+    imports = [w for w in writes if w["path"].split("?")[0].endswith("/import")]
+    assert len(imports) == 3, "250 devices in batches of 100"
+    assert import_records(emulator, p) == []
+    entries = emulator.requests_since(mark)
+    reads = [e for e in entries if e["method"] == "GET" and "windowsAutopilotDeviceIdentities" in e["path"]]
+    assert all("$filter" not in e["path"] for e in reads), "250 serials are read as one paged list, not filtered one by one"
+
+    mark = emulator.mark()
+    again = run_playbook(pb).assert_ok().task("Bulk")
+    assert again["changed"] is False and again["summary"] == {"unchanged": 250, "total": 250}
+    assert emulator.writes_since(mark) == []
+
+
+def write_quirky_csv(path, p, count):
+    """The quirks of real files: UTF-16 with BOM (Windows PowerShell Out-File), odd header case and spacing,
+    quoted fields, a comma inside a quoted group tag, blank lines, an extra column."""
+    lines = ['device serial number, WINDOWS PRODUCT ID ,hardware_hash,"Group Tag",Manufacturer name']
+    for i in range(count):
+        serial = "%s%04d" % (p, i)
+        tag = '"Berlin, 2nd floor"' if i % 2 else ""
+        lines.append('"%s",,"%s",%s,Contoso' % (serial, hwid(serial), tag))
+        if i % 50 == 0:
+            lines.append("")
+    path.write_bytes(codecs.BOM_UTF16_LE + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
+
+
+def test_250_devices_from_a_quirky_csv(run_playbook, emulator, tmp_path):
+    p = prefix()
+    csv_file = tmp_path / "hashes.csv"
+    write_quirky_csv(csv_file, p, 250)
+    pb = play(task("Csv", csv_path=str(csv_file), group_tag="Default", **FAST))
+    result = run_playbook(pb).assert_ok()
+    out = result.task("Csv")
+    assert out["summary"] == {"imported": 250, "total": 250}
+    assert "ignored the column(s) 'Manufacturer name'" in result.output
+    state = registered(emulator, p)
+    assert len(state) == 250
+    assert state[p + "0001"]["groupTag"] == "Berlin, 2nd floor"
+    assert state[p + "0002"]["groupTag"] == "Default"
+
+    mark = emulator.mark()
+    assert run_playbook(pb).assert_ok().task("Csv")["changed"] is False
+    assert emulator.writes_since(mark) == []
+
+
+def test_group_tag_change_moves_devices_between_dynamic_groups(run_playbook, emulator):
+    p = prefix()
+    tag_a, tag_b = p + "-A", p + "-B"
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i))} for i in range(3)]
+    graph = Graph(emulator)
+    groups = dict((tag, tag_group(graph, tag)["id"]) for tag in (tag_a, tag_b))
+    run_playbook(play(task("Import", devices=devices, group_tag=tag_a, **FAST))).assert_ok()
+
+    def members(tag):
+        return sorted(m["displayName"] for m in graph.list("/groups/%s/members" % groups[tag], api="v1.0"))
+
+    serials = sorted(d["serial_number"] for d in devices)
+    assert members(tag_a) == serials and members(tag_b) == []
+
+    moved = [dict(serial_number=d["serial_number"], group_tag=tag_b) for d in devices[:2]]
+    pb = play(task("Retag", devices=moved, **FAST))
+    mark = emulator.mark()
+    check = run_playbook(pb, check=True, diff=True).assert_ok().task("Retag")
+    assert emulator.writes_since(mark) == []
+    assert [d["action"] for d in check["devices"]] == ["updated", "updated"]
+    out = run_playbook(pb).assert_ok().task("Retag")
+    writes = emulator.writes_since(mark)
+    assert [d["changes"] for d in out["devices"]] == [{"group_tag": {"before": tag_a, "after": tag_b}}] * 2
+    assert sorted(w["path"].rsplit("/", 1)[-1] for w in writes) == ["updateDeviceProperties"] * 2
+    assert all(w.get("batch_request_id") for w in writes), "action calls go through $batch"
+    state = registered(emulator, p)
+    assert [state[s]["groupTag"] for s in serials] == [tag_b, tag_b, tag_a]
+    assert members(tag_b) == serials[:2] and members(tag_a) == serials[2:]
+
+
+def test_assign_and_unassign_user(run_playbook, emulator):
+    p = prefix()
+    serial = p + "01"
+    upn = "anna.%s@contoso.example" % p.lower()
+    seed_user(emulator, upn)
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), **FAST))).assert_ok()
+    assert registered(emulator, p)[serial]["userPrincipalName"] == ""
+
+    assign = play(task("Assign", serial_number=serial, assigned_user=upn.upper(), addressable_user_name="Anna"))
+    out = run_playbook(assign).assert_ok().task("Assign")
+    assert out["devices"][0]["action"] == "updated"
+    device = registered(emulator, p)[serial]
+    assert device["userPrincipalName"] == upn and device["addressableUserName"] == "Anna"
+    mark = emulator.mark()
+    assert run_playbook(assign).assert_ok().task("Assign")["changed"] is False, "UPNs compare without case"
+    assert emulator.writes_since(mark) == []
+
+    unassign = play(task("Unassign", serial_number=serial, assigned_user=""))
+    mark = emulator.mark()
+    assert run_playbook(unassign).assert_ok().task("Unassign")["changed"] is True
+    assert [w["path"].rsplit("/", 1)[-1] for w in emulator.writes_since(mark)] == ["unassignUserFromDevice"]
+    assert registered(emulator, p)[serial]["userPrincipalName"] == ""
+    assert run_playbook(unassign).assert_ok().task("Unassign")["changed"] is False
+
+
+def test_unknown_user_fails_before_any_write(run_playbook, emulator):
+    p = prefix()
+    mark = emulator.mark()
+    result = run_playbook(play(task("Ghost", serial_number=p + "01", hardware_identifier=hwid(p + "01"),
+                                    assigned_user="ghost.%s@contoso.example" % p.lower(), ignore_errors=True)))
+    out = failed(result, "Ghost")
+    assert "does not exist in Microsoft Entra ID" in out["msg"]
+    assert emulator.writes_since(mark) == [] and registered(emulator, p) == {}
+
+
+def test_806_and_808_reported_per_device_while_the_rest_import(run_playbook, emulator):
+    p = prefix()
+    # 808: the serial is registered to another tenant (the emulator's seedable foreign list).
+    emulator.seed({"sets": {"foreignAutopilotDevices": [{"serialNumber": p + "FOREIGN"}]}})
+    # 806: a hash already registered here, under another serial.
+    run_playbook(play(task("First", serial_number=p + "OLD", hardware_identifier=hwid(p + "DUP"), **FAST))).assert_ok()
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i))} for i in range(5)]
+    devices.insert(2, {"serial_number": p + "FOREIGN", "hardware_identifier": hwid(p + "FOREIGN")})
+    devices.append({"serial_number": p + "NEW", "hardware_identifier": hwid(p + "DUP")})
+
+    result = run_playbook(play(task("Mixed", devices=devices, ignore_errors=True, **FAST)))
+    out = failed(result, "Mixed")  # fail_on_error defaults to true
+    by_serial = dict((d["serial_number"], d) for d in out["devices"])
+    assert by_serial[p + "FOREIGN"]["error_code"] == 808
+    assert by_serial[p + "FOREIGN"]["error_name"] == "ZtdDeviceAssignedToOtherTenant"
+    assert "another tenant" in by_serial[p + "FOREIGN"]["error_message"]
+    assert by_serial[p + "NEW"]["error_code"] == 806
+    assert by_serial[p + "NEW"]["error_name"] == "ZtdDeviceAlreadyAssigned"
+    assert "already registered to this tenant" in by_serial[p + "NEW"]["error_message"]
+    assert p + "FOREIGN" in out["msg"] and p + "NEW" in out["msg"]
+    assert out["summary"] == {"imported": 5, "failed": 2, "total": 7}
+    state = registered(emulator, p)
+    assert sorted(state) == sorted(["%s%02d" % (p, i) for i in range(5)] + [p + "OLD"]), "the rest imported, none rolled back"
+    assert import_records(emulator, p) == [], "error records of the run are cleaned up too"
+
+    # fail_on_error: false -> the same kind of failure is reported, the task succeeds
+    again = run_playbook(play(task("Lenient", devices=[{"serial_number": p + "FOREIGN", "hardware_identifier": hwid(p + "FOREIGN")}],
+                                   fail_on_error=False, **FAST))).assert_ok().task("Lenient")
+    assert again["devices"][0]["action"] == "failed" and again["devices"][0]["error_code"] == 808
+
+
+def test_wait_for_profile_assignment(run_playbook, emulator):
+    p = prefix()
+    tag = p + "-P"
+    graph = Graph(emulator)
+    group = tag_group(graph, tag)
+    profile = graph.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", {
+        "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile", "displayName": "Profile " + tag})
+    graph.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles/%s/assignments" % profile["id"], {
+        "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group["id"]}})
+
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i))} for i in range(3)]
+    out = run_playbook(play(task("Wait", devices=devices, group_tag=tag, wait_for="profile_assigned", **FAST))).assert_ok().task("Wait")
+    assert all(d["device"]["deploymentProfileAssignmentStatus"] == "assignedInSync" for d in out["devices"])
+    assert out["progress"] and out["progress"][-1]["phase"] == "profile"
+    # read back independently
+    for device in graph.list("/deviceManagement/windowsAutopilotDeviceIdentities?$filter=contains(serialNumber,'%s')" % p):
+        assert device["deploymentProfileAssignmentStatus"] == "assignedInSync"
+    info = run_playbook(play(task("Info", module=INFO, group_tag=tag, profile_status=["assigned"]))).assert_ok().task("Info")
+    assert sorted(d["serialNumber"] for d in info["devices"]) == sorted(d["serial_number"] for d in devices)
+
+
+def test_profile_wait_timeout_names_serials_and_state(run_playbook, emulator):
+    p = prefix()
+    serial = p + "01"
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), **FAST))).assert_ok()
+    out = failed(run_playbook(play(task("Wait", serial_number=serial, wait_for="profile_assigned", wait_timeout=2,
+                                        poll_interval=1, ignore_errors=True))), "Wait")
+    assert out["timed_out"] is True
+    assert "waiting for a deployment profile to be assigned on 1 device(s): %s (notAssigned)" % serial in out["msg"]
+
+
+def test_absent_deletes_exactly_the_named_devices(run_playbook, emulator):
+    p = prefix()
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i))} for i in range(4)]
+    run_playbook(play(task("Import", devices=devices, **FAST))).assert_ok()
+    gone = [{"serial_number": p + "01"}, {"serial_number": p + "03"}, {"serial_number": p + "99"}]
+    pb = play(task("Absent", devices=gone, state="absent"))
+    (check1, w1), (real1, w2), (check2, w3), (real2, w4) = four_runs(run_playbook, emulator, pb)
+    assert w1 == [] and [d["action"] for d in check1.task("Absent")["devices"]] == ["deleted", "deleted", "absent"]
+    assert sorted(w["method"] for w in w2) == ["DELETE", "DELETE"]
+    assert sorted(registered(emulator, p)) == [p + "00", p + "02"]
+    assert check2.task("Absent")["changed"] is False and w3 == []
+    assert real2.task("Absent")["changed"] is False and w4 == []
+    assert [d["action"] for d in real2.task("Absent")["devices"]] == ["absent"] * 3
+
+
+def test_info_by_serial_numbers(run_playbook, emulator):
+    p = prefix()
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i))} for i in range(3)]
+    run_playbook(play(task("Import", devices=devices, **FAST))).assert_ok()
+    out = run_playbook(play(task("Info", module=INFO, serial_numbers=[p + "00", p.lower() + "02", p + "77"]))).assert_ok().task("Info")
+    assert sorted(d["serialNumber"] for d in out["devices"]) == [p + "00", p + "02"]
+    assert out["changed"] is False
+
+
+BAD_INPUT = [
+    ("hash not base64", dict(serial_number="{p}01", hardware_identifier="not*base64"), ["{p}01", "not valid base64"]),
+    ("empty serial", dict(devices=[{"serial_number": " ", "hardware_identifier": "{hash}"}]), ["devices[0]", "serial number is empty"]),
+    ("user not a UPN", dict(serial_number="{p}01", hardware_identifier="{hash}", assigned_user="anna"),
+     ["{p}01", "not a user principal name"]),
+    ("same serial twice, different hashes", dict(devices=[{"serial_number": "{p}01", "hardware_identifier": "{hash}"},
+                                                          {"serial_number": "{p}01", "hardware_identifier": "{hash2}"}]),
+     ["{p}01", "different hardware hashes", "devices[0]", "devices[1]"]),
+    ("new serial without hash", dict(serial_number="{p}01", group_tag="x"), ["{p}01", "no hardware_identifier"]),
+]
+
+
+@pytest.mark.parametrize("case, args, words", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_fails_before_any_write(run_playbook, emulator, case, args, words):
+    p = prefix()
+    fill = dict(p=p, hash=hwid(p + "01"), hash2=hwid(p + "02"))
+    args = json.loads(json.dumps(args).replace("{p}", p).replace("{hash}", fill["hash"]).replace("{hash2}", fill["hash2"]))
+    mark = emulator.mark()
+    out = failed(run_playbook(play(task("Bad", ignore_errors=True, **args))), "Bad")
+    for word in words:
+        assert word.replace("{p}", p) in out["msg"], (word, out["msg"])
+    assert emulator.writes_since(mark) == []
+    assert registered(emulator, p) == {}
+
+
+@pytest.mark.parametrize("name, words", [
+    ("no_headers.csv", ["line 1", "'Device Serial Number'", "'Hardware Hash'"]),
+    ("bad_rows.csv", ["line 3: the Device Serial Number is empty", "line 4", "has no Hardware Hash",
+                      "line 6", "not valid base64", "line 7", "'DUPL01' is given twice with different hardware hashes"]),
+])
+def test_bad_csv_fails_before_any_write_naming_lines(run_playbook, emulator, name, words):
+    mark = emulator.mark()
+    out = failed(run_playbook(play(task("Csv", csv_path=str(FILES / name), ignore_errors=True))), "Csv")
+    for word in words:
+        assert word in out["msg"], (word, out["msg"])
+    assert emulator.writes_since(mark) == []
+
+
+def test_good_csv_file_imports(run_playbook, emulator):
+    """The checked-in sample (UTF-8 with BOM, the five standard columns) imports; its user exists."""
+    seed_user(emulator, "pat.sample@contoso.example")
+    text = (FILES / "good_sample.csv").read_text(encoding="utf-8-sig")
+    serials = [line.split(",")[0] for line in text.splitlines()[1:] if line.strip()]
+    for serial in serials:
+        for device in registered(emulator, serial).values():
+            Graph(emulator).call("DELETE", "/deviceManagement/windowsAutopilotDeviceIdentities/" + device["id"])
+    out = run_playbook(play(task("Csv", csv_path=str(FILES / "good_sample.csv"), **FAST))).assert_ok().task("Csv")
+    assert out["summary"] == {"imported": len(serials), "total": len(serials)}
+    state = emulator.state()["sets"]["windowsAutopilotDeviceIdentities"].values()
+    mine = dict((d["serialNumber"], d) for d in state if d["serialNumber"] in serials)
+    assert sorted(mine) == sorted(serials)
+    assert mine[serials[0]]["userPrincipalName"] == "pat.sample@contoso.example"
+    assert mine[serials[0]]["groupTag"] == "Sample"
