@@ -467,9 +467,13 @@ class GraphClient:
             url = '%s%s%s' % (url, '&' if '?' in url else '?', query)
         return url
 
-    def _send(self, method, url, body, headers):
+    def _send(self, method, url, body, headers, retry_attempt=0):
         send_headers = {'Authorization': 'Bearer %s' % self.access_token(), 'client-request-id': str(uuid.uuid4()),
                         'Accept': 'application/json', 'User-Agent': USER_AGENT}
+        if retry_attempt:
+            # As the Graph SDKs do (microsoftgraph/msgraph-sdk-design middleware/RetryHandler.md); it also lets the
+            # emulator's request log count retries.
+            send_headers['Retry-Attempt'] = str(retry_attempt)
         data = None
         if body is not None:
             data = jsonlib.dumps(body)
@@ -517,8 +521,8 @@ class GraphClient:
             return None
         if retry_after is not None:
             if retry_after > self.retry_max_delay:
-                err.message += ' (Retry-After %.0f s is longer than retry_max_delay %.0f s)' % (retry_after,
-                                                                                                  self.retry_max_delay)
+                err.message += ' (Retry-After %.0f s is longer than retry_max_delay %.0f s)' % (
+                    retry_after, self.retry_max_delay)
                 return None
             delay = retry_after
         else:
@@ -545,7 +549,7 @@ class GraphClient:
         while True:
             retry_after = None
             try:
-                response = self._send(method, url, json, headers)
+                response = self._send(method, url, json, headers, failures)
             except requests.exceptions.SSLError as exc:
                 raise GraphError('%s (set ca_path or REQUESTS_CA_BUNDLE to the CA that signed the server certificate)'
                                  % exc, code='SSLError', method=method, url=_strip_query(url))
@@ -713,4 +717,3 @@ class GraphClient:
             self._sleep(delay)
             waited += delay
             pending = retry
-

@@ -230,6 +230,8 @@ def test_429_honours_retry_after_seconds(fake, make):
     assert client.warnings == ['Retrying GET /beta/groups/g: 429 TooManyRequests, attempt 2 of 6, waiting 3.0 s']
     assert client.stats['throttled'] == 1 and client.stats['retries'] == 1
     assert client.stats['by_status'] == {429: 1, 200: 1}
+    calls = fake.graph_calls()
+    assert 'Retry-Attempt' not in calls[0]['headers'] and calls[1]['headers']['Retry-Attempt'] == '1'
 
 
 def test_429_honours_retry_after_http_date(fake, make):
