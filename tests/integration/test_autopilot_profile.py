@@ -1,0 +1,250 @@
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""autopilot_profile and autopilot_profile_info through real ansible-playbook runs against the emulator.
+
+Every behaviour is verified from the emulator's state (``/_emulator/state``) and its request log, not only from
+what the module reports: the tutorial's profile and its assignment to the group aad_group created, check -> real ->
+check -> real, one PATCH for one changed OOBE setting, one POST for one added group, unassign-then-delete, and bad
+input refused before any write. The request log of the whole module is finally checked against Microsoft's published
+schema (shared/tools/graph_schema/check.py --log).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROFILES_SET = 'windowsAutopilotDeploymentProfiles'
+PROFILE_PATH = '/beta/deviceManagement/windowsAutopilotDeploymentProfiles'
+SCHEMA_CHECK = Path('/work/shared/tools/graph_schema/check.py')
+NAME = 'Autopilot user-driven'
+TUTORIAL_OOBE = {'privacySettingsHidden': True, 'eulaHidden': True, 'userType': 'standard',
+                 'deviceUsageType': 'singleUser', 'keyboardSelectionPageSkipped': True, 'escapeLinkHidden': True}
+
+
+def playbook(*tasks):
+    # Multi-line on purpose: the harness takes one-line text for a path.
+    return json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}], indent=1)
+
+
+def group_task(name):
+    return {'name': 'group %s' % name,
+            'intune.autopilot.aad_group': {'display_name': name, 'all_autopilot_devices': True}}
+
+
+def profile_task(task_name='profile', **options):
+    params = {'display_name': NAME}
+    params.update(options)
+    return {'name': task_name, 'intune.autopilot.autopilot_profile': params}
+
+
+TUTORIAL = profile_task(description='User-driven Microsoft Entra join', device_name_template='CONTOSO-%SERIAL%',
+                        assignments=[{'group': 'Autopilot devices'}])
+
+
+def profiles(emulator):
+    return [p for p in emulator.state()['sets'].get(PROFILES_SET, {}).values()]
+
+
+def group_id(emulator, name):
+    found = [g['id'] for g in emulator.state()['sets'].get('groups', {}).values() if g.get('displayName') == name]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def assignment_targets(profile):
+    return sorted((a['target']['@odata.type'], a['target'].get('groupId')) for a in profile['_assignments'].values())
+
+
+def graph_writes(entries):
+    return [(e['method'], e['path'].split('?')[0]) for e in entries
+            if e['method'] in ('POST', 'PATCH', 'DELETE') and e['path'].startswith('/beta/deviceManagement')]
+
+
+@pytest.fixture
+def tenant(emulator):
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture
+def created(tenant, run_playbook):
+    """The tutorial's profile assigned to the group aad_group created, one real run."""
+    run_playbook(playbook(group_task('Autopilot devices'), TUTORIAL)).assert_ok()
+    return tenant
+
+
+def test_tutorial_profile_check_real_check_real(tenant, run_playbook):
+    book = playbook(group_task('Autopilot devices'), TUTORIAL)
+
+    mark = tenant.mark()
+    first_check = run_playbook(book, check=True, diff=True).assert_ok()
+    assert first_check.task('profile')['changed'] is True
+    assert tenant.writes_since(mark) == [], 'check mode wrote to the tenant'
+    assert profiles(tenant) == []
+
+    first = run_playbook(book).assert_ok()
+    assert first.task('profile')['changed'] is True
+    [profile] = profiles(tenant)
+    assert profile['@odata.type'] == '#microsoft.graph.azureADWindowsAutopilotDeploymentProfile'
+    assert profile['displayName'] == NAME
+    assert profile['deviceNameTemplate'] == 'CONTOSO-%SERIAL%'
+    assert profile['locale'] == 'os-default'
+    assert profile['preprovisioningAllowed'] is False and profile['hardwareHashExtractionEnabled'] is False
+    oobe = dict((k, v) for k, v in profile['outOfBoxExperienceSetting'].items() if not k.startswith('@'))
+    assert oobe == TUTORIAL_OOBE
+    assert assignment_targets(profile) == [('#microsoft.graph.groupAssignmentTarget', group_id(tenant, 'Autopilot devices'))]
+    [assignment_id] = profile['_assignments']
+    assert assignment_id == '%s_%s' % (profile['id'], group_id(tenant, 'Autopilot devices'))
+    # The POST carried the current property names only.
+    [create] = [e for e in tenant.log_entries() if e['method'] == 'POST' and e['path'] == PROFILE_PATH]
+    body = create['request_body']
+    assert 'outOfBoxExperienceSetting' in body and 'outOfBoxExperienceSettings' not in body
+    assert not set(body) & {'language', 'extractHardwareHash', 'enableWhiteGlove'}
+
+    mark = tenant.mark()
+    second_check = run_playbook(book, check=True, diff=True).assert_ok()
+    assert second_check.changed == 0, second_check.output[-3000:]
+    second = run_playbook(book).assert_ok()
+    assert second.changed == 0, second.output[-3000:]
+    assert tenant.writes_since(mark) == []
+    assert len(profiles(tenant)) == 1
+
+
+def test_changed_oobe_setting_is_one_patch(created, run_playbook):
+    book = playbook(profile_task(out_of_box_experience_setting={'escape_link_hidden': False}))
+    mark = created.mark()
+    check = run_playbook(book, check=True, diff=True).assert_ok()
+    assert check.task('profile')['changed'] is True and created.writes_since(mark) == []
+
+    mark = created.mark()
+    result = run_playbook(book, diff=True).assert_ok()
+    writes = created.writes_since(mark)
+    assert [(w['method'], w['path']) for w in writes] == [('PATCH', '%s/%s' % (PROFILE_PATH, profiles(created)[0]['id']))]
+    body = writes[0]['request_body']
+    assert set(body) - {'@odata.type'} == {'outOfBoxExperienceSetting'}
+    assert body['outOfBoxExperienceSetting']['escapeLinkHidden'] is False
+    diff = result.task('profile')['diff']
+    assert diff['before']['outOfBoxExperienceSetting']['escapeLinkHidden'] is True
+    assert diff['after']['outOfBoxExperienceSetting']['escapeLinkHidden'] is False
+    assert 'escapeLinkHidden' in result.output  # the --diff output names the key
+    [profile] = profiles(created)
+    assert profile['outOfBoxExperienceSetting']['escapeLinkHidden'] is False
+    assert profile['outOfBoxExperienceSetting']['eulaHidden'] is True  # the others untouched
+
+    mark = created.mark()
+    assert run_playbook(book).assert_ok().changed == 0
+    assert created.writes_since(mark) == []
+
+
+def test_adding_a_group_adds_one_assignment(created, run_playbook):
+    before = dict(profiles(created)[0]['_assignments'])
+    book = playbook(group_task('Autopilot pilots'),
+                    profile_task(assignments=[{'group': 'Autopilot devices'}, {'group': 'Autopilot pilots'}]))
+    run_playbook(playbook(group_task('Autopilot pilots'))).assert_ok()
+    mark = created.mark()
+    result = run_playbook(book).assert_ok()
+    assert result.task('profile')['changed'] is True
+    [profile] = profiles(created)
+    assert graph_writes(created.requests_since(mark)) == [('POST', '%s/%s/assignments' % (PROFILE_PATH, profile['id']))]
+    assert assignment_targets(profile) == sorted([
+        ('#microsoft.graph.groupAssignmentTarget', group_id(created, 'Autopilot devices')),
+        ('#microsoft.graph.groupAssignmentTarget', group_id(created, 'Autopilot pilots'))])
+    for assignment_id, assignment in before.items():
+        assert profile['_assignments'][assignment_id] == assignment  # untouched
+    assert result.task('profile')['assignments'] == [{'group': 'Autopilot devices'}, {'group': 'Autopilot pilots'}]
+
+
+def test_replacing_a_group_creates_before_it_deletes(created, run_playbook):
+    run_playbook(playbook(group_task('Autopilot pilots'))).assert_ok()
+    mark = created.mark()
+    run_playbook(playbook(profile_task(assignments=[{'group': 'Autopilot pilots'}]))).assert_ok()
+    [profile] = profiles(created)
+    base = '%s/%s/assignments' % (PROFILE_PATH, profile['id'])
+    assert graph_writes(created.requests_since(mark)) == [
+        ('POST', base), ('DELETE', '%s/%s_%s' % (base, profile['id'], group_id(created, 'Autopilot devices')))]
+    assert assignment_targets(profile) == [('#microsoft.graph.groupAssignmentTarget', group_id(created, 'Autopilot pilots'))]
+
+
+def test_absent_unassigns_then_deletes(created, run_playbook):
+    profile_id = profiles(created)[0]['id']
+    book = playbook(profile_task(state='absent'))
+    mark = created.mark()
+    assert run_playbook(book, check=True).assert_ok().changed == 1
+    assert created.writes_since(mark) == [] and len(profiles(created)) == 1
+
+    result = run_playbook(book).assert_ok()
+    assert result.task('profile')['changed'] is True
+    assert graph_writes(created.requests_since(mark)) == [
+        ('DELETE', '%s/%s/assignments/%s_%s' % (PROFILE_PATH, profile_id, profile_id, group_id(created, 'Autopilot devices'))),
+        ('DELETE', '%s/%s' % (PROFILE_PATH, profile_id))]
+    assert profiles(created) == []
+
+    mark = created.mark()
+    assert run_playbook(book).assert_ok().changed == 0
+    assert created.writes_since(mark) == []
+
+
+BAD_INPUT = [
+    ('template too long', {'device_name_template': 'CONTOSO-LAPTOP-%SERIAL%'}, 'device_name_template:', '16 characters'),
+    ('template all digits', {'device_name_template': '%RAND:8%'}, 'device_name_template:', 'all digits'),
+    ('template with a space', {'device_name_template': 'PC %SERIAL%'}, 'device_name_template:', "' '"),
+    ('template unknown macro', {'device_name_template': 'PC-%USERNAME%'}, 'device_name_template:', '%USERNAME%'),
+    ('invalid locale', {'locale': 'english'}, 'locale:', 'english'),
+    ('unknown group', {'assignments': [{'group': 'No such group'}]}, 'assignments[0].group:', 'No such group'),
+    ('filter on a profile', {'assignments': [{'group': 'Autopilot devices', 'filter': 'x'}]}, 'assignments[0]:', 'filter'),
+]
+
+
+def test_bad_input_fails_before_any_write(created, run_playbook):
+    tasks = [dict(profile_task(task_name=name, description='changed', **options), ignore_errors=True)
+             for name, options, _prefix, _fragment in BAD_INPUT]
+    state_before = profiles(created)
+    mark = created.mark()
+    result = run_playbook(playbook(*tasks))
+    assert result.rc == 0, result.output[-3000:]
+    for name, _options, prefix, fragment in BAD_INPUT:
+        task = result.task(name)
+        [status] = [t['status'] for t in result.tasks if t['task'] == name]
+        assert status == 'failed', (name, task)
+        assert task['msg'].startswith(prefix), (name, task['msg'])
+        assert fragment in task['msg'], (name, task['msg'])
+    assert created.writes_since(mark) == []
+    assert profiles(created) == state_before
+
+
+def test_info_resolves_group_names(created, run_playbook):
+    book = playbook(
+        {'name': 'all', 'intune.autopilot.autopilot_profile_info': {}},
+        {'name': 'by name', 'intune.autopilot.autopilot_profile_info': {'display_name': NAME.upper(), 'include_devices': True}},
+        {'name': 'missing', 'intune.autopilot.autopilot_profile_info': {'id': '00000000-0000-0000-0000-000000000000'}},
+    )
+    result = run_playbook(book).assert_ok()
+    [profile] = profiles(created)
+    [listed] = result.task('all')['profiles']
+    assert listed['id'] == profile['id']
+    assert listed['assignments'] == [{'group': 'Autopilot devices'}]
+    [by_name] = result.task('by name')['profiles']
+    assert by_name['id'] == profile['id'] and by_name['assignedDevices'] == []
+    assert result.task('missing')['profiles'] == []
+
+
+def test_request_log_matches_microsoft_schema(created, run_playbook):
+    """Everything the modules sent and the emulator answered in a full lifecycle, against Graph's schema."""
+    run_playbook(playbook(group_task('Autopilot pilots'),
+                          profile_task(locale='de-DE', out_of_box_experience_setting={'user_type': 'administrator'},
+                                       assignments=[{'group': 'Autopilot pilots'}, {'all_devices': True}]),
+                          {'name': 'info', 'intune.autopilot.autopilot_profile_info': {'include_devices': True}},
+                          profile_task(task_name='remove', state='absent'))).assert_ok()
+    assert profiles(created) == []
+    if not SCHEMA_CHECK.exists():
+        pytest.skip('graph_schema checker not present at %s' % SCHEMA_CHECK)
+    entries = [e for e in created.log_entries() if '/windowsAutopilotDeploymentProfiles' in e['path']]
+    assert entries
+    log = created.workdir / 'autopilot-profile-requests.jsonl'
+    log.write_text(''.join(json.dumps(e) + '\n' for e in entries))
+    proc = subprocess.run([sys.executable, str(SCHEMA_CHECK), '--log', str(log)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
