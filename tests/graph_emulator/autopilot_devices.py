@@ -213,7 +213,7 @@ def import_tick(tenant):
     if due:
         registered_serials, registered_hashes = _registered(tenant)
         foreign_serials, foreign_hashes = _foreign(tenant)
-        created_any = False
+        created = []
         for record in due:
             verdict = record.pop("_verdict", None)
             serial, hw = record["serialNumber"].upper(), record["hardwareIdentifier"]
@@ -228,9 +228,12 @@ def import_tick(tenant):
             registered_serials.add(serial)
             registered_hashes.add(hw)
             _finish(record, None, device["id"])
-            created_any = True
-        if created_any:
-            refresh(tenant, since=now)
+            created.append((device, record["_due"]))
+        if created:
+            pick = _effective(tenant)
+            for device, registered_at in created:  # dated to when the import completed, not to this tick
+                device["_intended"] = pick(device)
+                device["_since"] = registered_at if device["_intended"] else None
     pending = [r for r in records.values() if r["state"]["deviceImportStatus"] in ("unknown", "pending")]
     cache["imports_of"] = records
     cache["next_due"] = min((r["_pending_at"] if r["state"]["deviceImportStatus"] == "unknown" else r["_due"]

@@ -303,6 +303,15 @@ def test_import_into_assigned_group_then_advance_without_reads(client):
     assert status(client, device_by_serial(client, "SN-QUIET")["id"]) == "assignedInSync"
 
 
+def test_import_and_assignment_dated_to_completion_not_to_first_read(client):
+    group = client.group("All Autopilot", rule=ZTD_RULE)
+    assign(client, make_profile(client, "P"), group)
+    import_devices(client, [item("SN-SLEEPER")])
+    client.advance(35)  # completes at +5, in sync at +35; no request in between
+    client.get(IMPORTS)  # the first request afterwards runs the tickers
+    assert status(client, device_by_serial(client, "SN-SLEEPER")["id"]) == "assignedInSync"
+
+
 def test_group_created_elsewhere_is_dated_to_the_previous_evaluation(client):
     (device_id,) = imported(client, "SN-LATE")
     profile_id = make_profile(client, "P")
