@@ -19,7 +19,7 @@ import time
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PATHS = tuple(os.environ.get("BENCH_PATHS", "/v1.0/users,/v1.0/groups?$top=5,/beta/users?$filter=startswith(displayName,'A')").split(","))
+PATHS = tuple(os.environ.get("BENCH_PATHS", "/v1.0/users|/v1.0/groups?$top=5|/beta/users?$filter=startswith(displayName,'A')").split("|"))
 
 
 class PinnedSession(requests.Session):
@@ -32,8 +32,16 @@ class PinnedSession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
-def run(session, url, headers, count):
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc (Linux)."""
+    with open("/proc/%d/stat" % pid) as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(session, url, headers, count, pid):
     timings = []
+    server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
     start = time.perf_counter()
     for _ in range(count):
         began = time.perf_counter()
@@ -42,8 +50,10 @@ def run(session, url, headers, count):
         if answer.status_code != 200:
             raise SystemExit("GET %s answered %d: %s" % (url, answer.status_code, answer.text[:200]))
     elapsed = time.perf_counter() - start
+    server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
     timings.sort()
-    return count / elapsed, timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.95)] * 1000
+    return (count / elapsed, timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.95)] * 1000,
+            server_cpu / count * 1000, count / (server_cpu + client_cpu))
 
 
 def main():
@@ -65,16 +75,17 @@ def main():
                                    "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
         headers = {"Authorization": "Bearer " + token}
         print("emulator start -> ready line: %.2f s" % startup)
-        print("%-55s %10s %9s %9s" % ("path (one keep-alive connection)", "req/s", "p50 ms", "p95 ms"))
+        print("%-50s %8s %8s %8s %12s %12s" % ("path (one keep-alive connection)", "req/s", "p50 ms", "p95 ms",
+                                                "server CPU ms", "CPU-bound/s"))
         for path in PATHS:
             url = ready["url"] + path
-            run(session, url, headers, args.warmup)
-            results = [run(session, url, headers, args.requests) for _ in range(args.runs)]
-            rate = statistics.median(r[0] for r in results)
-            p50 = statistics.median(r[1] for r in results)
-            p95 = statistics.median(r[2] for r in results)
-            print("%-55s %10.0f %9.2f %9.2f" % (path, rate, p50, p95))
-        print("(median of %d runs of %d sequential GETs each)" % (args.runs, args.requests))
+            run(session, url, headers, args.warmup, proc.pid)
+            results = [run(session, url, headers, args.requests, proc.pid) for _ in range(args.runs)]
+            print("%-50s %8.0f %8.2f %8.2f %12.2f %12.0f" % ((path,) + tuple(statistics.median(r[i] for r in results)
+                                                                             for i in range(5))))
+        print("(median of %d runs of %d sequential GETs each; 'CPU-bound/s' = requests per second of CPU spent by\n"
+              " client and server together - the rate on an idle machine, independent of other load; load average "
+              "now %.1f)" % (args.runs, args.requests, os.getloadavg()[0]))
     finally:
         proc.terminate()
         proc.wait(timeout=20)

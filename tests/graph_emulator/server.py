@@ -49,9 +49,9 @@ class Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+        # end_headers() plus the body in one write: one TLS record, one send per answer
+        self._headers_buffer.append(b"\r\n" + (payload if self.command != "HEAD" else b""))
+        self.flush_headers()
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
 

@@ -120,3 +120,19 @@ def test_request_log_redacts_and_matches_published_schema(tmp_path):
                                   if e["path"].startswith(("/v1.0/", "/beta/")) and "/$batch" not in e["path"]))
     result = subprocess.run([sys.executable, CHECKER, "--log", str(graph_only)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_redaction_rules():
+    from tests.graph_emulator.requestlog import redact
+    entry = {"request_body": {"client_secret": "s3cret", "productKey": "ABCDE-FGHIJ-KLMNO", "nested": [{"password": "p"}]},
+             "response_body": {"access_token": "tok", "displayName": "kept"}}
+    assert redact(entry) == {"request_body": {"client_secret": "***", "productKey": "************KLMNO",
+                                              "nested": [{"password": "***"}]},
+                             "response_body": {"access_token": "***", "displayName": "kept"}}
+    assert entry["request_body"]["client_secret"] == "s3cret"  # the answer itself is untouched
+
+
+def test_invalid_json_body_is_400(graph, emulator):
+    answer = graph.request("POST", "/groups", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "BadRequest"
+    assert emulator.tenant.set("groups") == {}

@@ -227,3 +227,16 @@ def test_count_segment_needs_consistency_level(graph):
     assert graph.get("/users/$count").status_code == 400
     answer = graph.get("/users/$count", headers={"ConsistencyLevel": "eventual"})
     assert answer.status_code == 200 and answer.text == "5"
+
+
+def test_create_with_members_bind_and_user_rule(graph, emulator):
+    users = graph.get("/users").json()["value"]
+    bound = graph.post("/groups", json=security_group("Bound", **{"members@odata.bind": [
+        "https://graph.microsoft.com/v1.0/directoryObjects/" + users[0]["id"],
+        "https://graph.microsoft.com/v1.0/users/" + users[1]["id"]]})).json()
+    assert directory.member_ids(emulator.tenant, bound["id"]) == {users[0]["id"], users[1]["id"]}
+    marketing = graph.post("/groups", json=security_group("Marketing", groupTypes=["DynamicMembership"],
+                                                          membershipRule='user.jobTitle -contains "marketing"',
+                                                          membershipRuleProcessingState="On")).json()
+    titles = {m["jobTitle"] for m in graph.get("/groups/%s/members" % marketing["id"]).json()["value"]}
+    assert titles == {"Marketing Assistant", "Marketing Manager"}
