@@ -33,7 +33,7 @@ description:
     unassigned (one DELETE), and assignments that stay are not touched. New assignments are created before old ones
     are removed, so devices are never left without the profile during a change."
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes

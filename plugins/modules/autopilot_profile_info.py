@@ -20,7 +20,7 @@ description:
   - Each profile carries its group assignments with group names, in the shape of the C(assignments) option of
     M(intune.autopilot.autopilot_profile), so the result can be fed back to that module.
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes.info_module

@@ -45,7 +45,7 @@ TUTORIAL = profile_task(description='User-driven Microsoft Entra join', device_n
 
 
 def profiles(emulator):
-    return [p for p in emulator.state()['sets'].get(PROFILES_SET, {}).values()]
+    return list(emulator.state()['sets'].get(PROFILES_SET, {}).values())
 
 
 def group_id(emulator, name):
