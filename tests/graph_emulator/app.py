@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import auth, batch, control, core, seed
 from . import directory  # noqa: F401  (registers routes)
-from .behaviours import Faults, Throttle, fault_error
+from .behaviours import RETRY_AFTER_KINDS, Faults, Throttle, fault_error
 from .requestlog import RequestLog
 
 for _module in ("enrollment", "autopilot"):
@@ -202,7 +202,7 @@ class GraphApp:
                     time.sleep(fault.slow_ms / 1000.0)
                 elif fault.kind != "drop":
                     status = int(fault.kind[:3])
-                    raise fault_error(status, fault.retry_after if fault.kind == "429" else None)
+                    raise fault_error(status, fault.retry_after if fault.kind in RETRY_AFTER_KINDS else None)
             latency = tenant.settings.get("latency_ms") or 0
             if latency:
                 time.sleep(float(latency) / 1000.0)

@@ -19,6 +19,7 @@ kind, count) fire first. Kinds:
 ``429``               429 TooManyRequests with ``Retry-After`` (``fault_retry_after``, default 5)
 ``429-no-retry-after`` 429 without the header (Intune endpoints do this; clients must back off)
 ``500`` ``502`` ``503`` ``504``  the status with a Graph error body, nothing applied
+``503-retry-after`` ``504-retry-after``  the same with ``Retry-After`` (concepts/errors.md: 503 "may" carry it)
 ``slow``              answer normally after sleeping ``slow_ms`` (real time, to trip client timeouts)
 ``drop``              close the connection without answering, nothing applied
 ``drop-after``        apply the request, then close the connection without answering
@@ -34,8 +35,9 @@ from collections import Counter, deque
 from .core import GraphHTTPError
 
 RANDOM_KINDS = ("429", "429-no-retry-after", "500", "502", "503", "504", "slow", "drop")
+RETRY_AFTER_KINDS = ("429", "503-retry-after", "504-retry-after")
 AFTER_KINDS = ("drop-after", "500-after")
-ALL_KINDS = RANDOM_KINDS + AFTER_KINDS
+ALL_KINDS = RANDOM_KINDS + ("503-retry-after", "504-retry-after") + AFTER_KINDS
 
 # concepts/errors.md status descriptions; the 429 body is the one quoted from the throttling page
 # (graph-api.md section 6.3, NOT-DOCS).

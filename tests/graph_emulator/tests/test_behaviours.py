@@ -42,7 +42,7 @@ def test_throttling_off_by_default(graph, control):
 
 @pytest.mark.parametrize("kind,status,retry_after", [
     ("429", 429, "0"), ("429-no-retry-after", 429, None), ("500", 500, None), ("502", 502, None),
-    ("503", 503, None), ("504", 504, None),
+    ("503", 503, None), ("504", 504, None), ("503-retry-after", 503, "0"), ("504-retry-after", 504, "0"),
 ])
 def test_scripted_status_faults(graph, emulator, control, kind, status, retry_after):
     control("POST", "faults", {"rules": [{"method": "POST", "path": "/groups", "fault": kind, "retry_after": 0}]})
