@@ -11,7 +11,7 @@ ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
 
 
 def play(*tasks):
-    return json.dumps([{"name": "aad_group test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}])
+    return json.dumps([{"name": "aad_group test", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)}], indent=1)
 
 
 def task(name, module="intune.autopilot.aad_group", register="out", ignore_errors=False, **args):
@@ -19,6 +19,13 @@ def task(name, module="intune.autopilot.aad_group", register="out", ignore_error
     if ignore_errors:
         entry["ignore_errors"] = True
     return entry
+
+
+def failure(result, name):
+    """The result of task ``name``, which must have failed (and been ignored)."""
+    found = [t for t in result.tasks if t["task"] == name]
+    assert len(found) == 1 and found[0]["status"] == "failed", result.output[-3000:]
+    return found[0]["result"]
 
 
 def groups_named(emulator, name):
@@ -117,8 +124,7 @@ def test_duplicate_names_fail_and_name_the_count(run_playbook, emulator):
                                             "mailNickname": "twice", "securityEnabled": True, "groupTypes": []}]}})
     mark = emulator.mark()
     result = run_playbook(play(task("Group", display_name=name, description="x", ignore_errors=True)))
-    out = result.task("Group")
-    assert out["failed"] is True
+    out = failure(result, "Group")
     assert "Found 2 groups named '%s'" % name in out["msg"]
     assert emulator.writes_since(mark) == []
     assert len(groups_named(emulator, name)) == 2
@@ -152,8 +158,7 @@ def test_bad_input_fails_before_any_write(run_playbook, emulator, args, option):
     name = unique("Bad")
     mark = emulator.mark()
     result = run_playbook(play(task("Group", display_name=name, ignore_errors=True, **args)))
-    out = result.task("Group")
-    assert out["failed"] is True
+    out = failure(result, "Group")
     assert option in out["msg"]
     assert emulator.writes_since(mark) == []
     assert groups_named(emulator, name) == []
