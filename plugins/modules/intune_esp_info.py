@@ -1,0 +1,176 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, intune.autopilot contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: intune_esp_info
+short_description: Read Windows Enrollment Status Page (ESP) profiles from Intune
+version_added: 0.1.0
+description:
+  - Returns the Intune Enrollment Status Page profiles (Graph beta C(windows10EnrollmentCompletionPageConfiguration)),
+    all of them, the ones with a display name, or the one with an id. The built-in default ESP is included and flagged.
+  - Each profile comes as Graph returns it, plus its assignments with group and filter names, its selected apps and its
+    scope tags by name, in the shape of the M(intune.autopilot.intune_esp) options, so a result can be fed back to it.
+author:
+  - intune.autopilot contributors
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
+options:
+  display_name:
+    description:
+      - Only the profiles with this display name (compared without case). The default ESP's name is
+        C(All users and all devices).
+    type: str
+    aliases: [name]
+  id:
+    description: Only the profile with this id; an id that does not exist returns an empty list.
+    type: str
+  include_assignments:
+    description:
+      - Read each profile's assignments and name their groups and filters (one request per profile, and one per group).
+    type: bool
+    default: true
+notes:
+  - "Graph application permissions: C(DeviceManagementServiceConfig.Read.All) for the profiles and their assignments;
+    C(DeviceManagementApps.Read.All) to name the selected apps; C(DeviceManagementRBAC.Read.All) to name scope tags;
+    C(Group.Read.All) to name groups; C(DeviceManagementConfiguration.Read.All) to name assignment filters.
+    When a name cannot be read (no permission, or the object is gone) its id is shown and a warning says why."
+seealso:
+  - module: intune.autopilot.intune_esp
+"""
+
+EXAMPLES = r"""
+- name: All ESP profiles, the default one included
+  intune.autopilot.intune_esp_info:
+  register: result
+
+- name: The names of the groups the tutorial ESP is assigned to
+  ansible.builtin.debug:
+    msg: "{{ (result.esps | selectattr('displayName', 'equalto', 'Autopilot ESP') | first).assignments | map(attribute='group') }}"
+
+- name: One profile by name
+  intune.autopilot.intune_esp_info:
+    display_name: Autopilot ESP
+"""
+
+RETURN = r"""
+esps:
+  description:
+    - The profiles, ordered by priority (the default ESP last), each as Graph returns it plus the keys below;
+      an empty list when nothing matches.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    is_default:
+      description: Whether this is the built-in default ESP.
+      type: bool
+    assignments:
+      description: The assignments in the shape of the O(intune.autopilot.intune_esp#module:assignments) option, by name.
+      type: list
+      elements: dict
+      returned: when include_assignments is true
+    selected_apps:
+      description: The display names of the apps in C(selectedMobileAppIds) (the id when the app cannot be read).
+      type: list
+      elements: str
+    scope_tags:
+      description: The display names of the scope tags in C(roleScopeTagIds).
+      type: list
+      elements: str
+  sample:
+    - "@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration"
+      id: 3f1c2e4d-5a6b-4c7d-8e9f-0a1b2c3d4e5f_Windows10EnrollmentCompletionPageConfiguration
+      displayName: Autopilot ESP
+      priority: 1
+      showInstallationProgress: true
+      selectedMobileAppIds: [7d1e0f1c-8b1f-4d0a-9a51-0c3c2f1e5b77]
+      roleScopeTagIds: ["0"]
+      is_default: false
+      assignments:
+        - group: Autopilot devices
+      selected_apps: [Contoso VPN Client]
+      scope_tags: [Default]
+"""
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+    GraphResource, Context, execute, info)
+from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
+
+PATH = "/deviceManagement/deviceEnrollmentConfigurations"
+ESP_TYPE_NAME = "windows10EnrollmentCompletionPageConfiguration"
+DEFAULT_TYPE = "defaultWindows10EnrollmentCompletionPageConfiguration"
+# The same tests as intune_esp (a module cannot import another module): a real tenant's default ESP may report the
+# non-default type, so its id suffix counts too (graph-api.md 1.6, field observation).
+DEFAULT_SUFFIX = "_DefaultWindows10EnrollmentCompletionPageConfiguration"
+
+
+def is_default(item):
+    return (item.get("deviceEnrollmentConfigurationType") == DEFAULT_TYPE
+            or str(item.get("id") or "").endswith(DEFAULT_SUFFIX))
+
+
+def is_esp(item):
+    return ((item.get("@odata.type") or "").lstrip("#").rsplit(".", 1)[-1] == ESP_TYPE_NAME
+            or item.get("deviceEnrollmentConfigurationType") in (ESP_TYPE_NAME, DEFAULT_TYPE))
+
+
+class Names(object):
+    """The resolver's ``name`` that shows the id, with one warning per kind, when a name cannot be read
+    (a missing permission: names are a convenience of a read-only module, not worth failing it)."""
+
+    def __init__(self, module, resolver):
+        self.module = module
+        self.resolver = resolver
+        self.warned = set()
+
+    def name(self, kind, obj_id):
+        try:
+            return self.resolver.name(kind, obj_id)
+        except GraphError as exc:
+            if kind not in self.warned:
+                self.warned.add(kind)
+                self.module.warn("Could not read %s names (%s); their ids are shown instead." % (kind, exc))
+            return obj_id
+
+
+def run(module):
+    ctx = Context(module, GraphResource(name="esp", path=PATH, api="beta", find_by="list", match=is_esp))
+    names = Names(module, ctx.resolver)
+    esps = info(ctx)
+    for esp in esps:
+        esp["is_default"] = is_default(esp)
+        esp["selected_apps"] = [names.name("app", i) for i in esp.get("selectedMobileAppIds") or []]
+        esp["scope_tags"] = [names.name("scope tag", i) for i in esp.get("roleScopeTagIds") or []]
+        if module.params["include_assignments"]:
+            items = module.client.list("%s/%s/assignments" % (PATH, esp["id"]), api="beta")
+            esp["assignments"] = targets.describe_all(names, targets.current(items)[0])
+    esps.sort(key=lambda e: (e["is_default"], e.get("priority") or 0, (e.get("displayName") or "").lower()))
+    return {"changed": False, "esps": esps}
+
+
+def main():
+    module = GraphModule(
+        argument_spec=dict(
+            display_name=dict(type="str", aliases=["name"]),
+            id=dict(type="str"),
+            include_assignments=dict(type="bool", default=True),
+        ),
+        mutually_exclusive=[["display_name", "id"]],
+        supports_check_mode=True,
+    )
+    execute(module, lambda: run(module))
+
+
+if __name__ == "__main__":
+    main()
