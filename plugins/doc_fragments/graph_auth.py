@@ -67,6 +67,9 @@ options:
         V(usgov) is login.microsoftonline.us and graph.microsoft.us (GCC High);
         V(usgov_dod) is login.microsoftonline.us and dod-graph.microsoft.us;
         V(china) is login.chinacloudapi.cn and microsoftgraph.chinacloudapi.cn (21Vianet).
+      - If not set, the environment variable E(AZURE_CLOUD_ENVIRONMENT) is used, where V(AzureCloud),
+        V(AzureUSGovernment) and V(AzureChinaCloud) (the names the AWX Azure credential uses) mean V(public), V(usgov)
+        and V(china).
     type: str
     choices: [china, public, usgov, usgov_dod]
     default: public

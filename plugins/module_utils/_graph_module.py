@@ -37,6 +37,15 @@ def _env(*names):
     return (env_fallback_nonempty, list(names))
 
 
+# AZURE_CLOUD_ENVIRONMENT as the AWX Azure credential and azure.azcollection write it (msrestazure cloud names).
+AZURE_CLOUD_NAMES = {'azurecloud': 'public', 'azureusgovernment': 'usgov', 'azurechinacloud': 'china'}
+
+
+def cloud_fallback():
+    value = env_fallback_nonempty('AZURE_CLOUD_ENVIRONMENT')
+    return AZURE_CLOUD_NAMES.get(value.strip().lower(), value.strip())
+
+
 GRAPH_ARGSPEC = dict(
     tenant_id=dict(type='str', fallback=_env('AZURE_TENANT_ID', 'AZURE_TENANT')),
     client_id=dict(type='str', fallback=_env('AZURE_CLIENT_ID')),
@@ -46,7 +55,7 @@ GRAPH_ARGSPEC = dict(
     managed_identity=dict(type='bool', default=False),
     managed_identity_client_id=dict(type='str'),
     federated_token_file=dict(type='path', no_log=False, fallback=_env('AZURE_FEDERATED_TOKEN_FILE')),
-    cloud=dict(type='str', default='public', choices=sorted(CLOUDS)),
+    cloud=dict(type='str', default='public', choices=sorted(CLOUDS), fallback=(cloud_fallback, [])),
     authority_url=dict(type='str', fallback=_env('AZURE_AUTHORITY_HOST')),
     graph_url=dict(type='str', fallback=_env('INTUNE_GRAPH_URL')),
     ca_path=dict(type='path', fallback=_env('REQUESTS_CA_BUNDLE')),

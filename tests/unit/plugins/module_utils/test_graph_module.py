@@ -12,7 +12,7 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_module imp
 
 ENV_NAMES = ['AZURE_TENANT_ID', 'AZURE_TENANT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET',
              'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE',
-             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE']
+             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE', 'AZURE_CLOUD_ENVIRONMENT']
 SECRET = 'module-secret-value-42'
 
 
@@ -194,3 +194,17 @@ def test_missing_msal_reported(build, monkeypatch, capsys):
     monkeypatch.setattr(gm, 'HAS_MSAL', False)
     result = outcome(capsys, lambda: module.client)
     assert 'msal' in result['msg'] and 'Failed to import the required Python library' in result['msg']
+
+
+@pytest.mark.parametrize('value, cloud', [('AzureUSGovernment', 'usgov'), ('AzureChinaCloud', 'china'), ('usgov_dod', 'usgov_dod'),
+                                          ('', 'public')])
+def test_cloud_from_awx_environment(build, monkeypatch, value, cloud):
+    monkeypatch.setenv('AZURE_CLOUD_ENVIRONMENT', value)
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'})
+    assert module.params['cloud'] == cloud
+
+
+def test_unknown_cloud_from_environment_rejected(build, monkeypatch, capsys):
+    monkeypatch.setenv('AZURE_CLOUD_ENVIRONMENT', 'AzureGermanCloud')
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'}))
+    assert 'cloud' in result['msg'] and 'AzureGermanCloud' in result['msg']
