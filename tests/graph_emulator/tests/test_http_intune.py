@@ -103,7 +103,7 @@ def test_user_driven_join_sequence(emulator, graph, graph_beta, control, tmp_pat
             for entry in entries:
                 if "/deviceManagement/" in entry["path"] or "/deviceAppManagement/" in entry["path"]:
                     handle.write(json.dumps(entry) + "\n")
-        done = subprocess.run([sys.executable, CHECKER, "--log", str(log)], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, CHECKER, "--log", str(log)], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
