@@ -132,12 +132,12 @@ class GraphModule(AnsibleModule):
         spec = copy.deepcopy(GRAPH_ARGSPEC)
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
+        self._client = None
         super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
         try:
             self._connection = connection_params(self.params)
         except ValueError as exc:
             self.fail_json(msg=str(exc))
-        self._client = None
 
     @property
     def client(self):
@@ -151,6 +151,20 @@ class GraphModule(AnsibleModule):
                 self.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
             self._client = GraphClient(warn=self.warn, **self._connection)
         return self._client
+
+    def _with_stats(self, kwargs):
+        """With INTUNE_GRAPH_STATS set (tests, benchmarks), the result carries the client's request counters."""
+        if self._client is not None and os.environ.get('INTUNE_GRAPH_STATS', '').strip():
+            stats = dict(self._client.stats)
+            stats['by_status'] = dict((str(k), v) for k, v in stats['by_status'].items())
+            kwargs['graph_stats'] = stats
+        return kwargs
+
+    def exit_json(self, **kwargs):
+        super(GraphModule, self).exit_json(**self._with_stats(kwargs))
+
+    def fail_json(self, msg, **kwargs):
+        super(GraphModule, self).fail_json(msg, **self._with_stats(kwargs))
 
     def fail_from_graph(self, verb, resource, key, exc):
         """fail_json with ``Failed to <verb> <resource> '<key>': <code>: <message>`` and the error's details.

@@ -354,6 +354,12 @@ def test_post_not_retried_after_dropped_connection_without_probe(fake, make):
     assert len(fake.graph_calls()) == 1
 
 
+def test_post_retried_after_connect_timeout(fake, make):
+    fake.graph = [requests.exceptions.ConnectTimeout('connect timed out'), (201, {}, {'id': 'new'})]
+    assert make().post('/groups', {'displayName': 'g'}) == {'id': 'new'}
+    assert len(fake.graph_calls()) == 2
+
+
 def test_post_retried_after_429(fake, make):
     fake.graph = [(429, {'Retry-After': '2'}, graph_error(429, 'TooManyRequests', 'x')),
                   (201, {}, {'id': 'new'})]

@@ -208,3 +208,13 @@ def test_unknown_cloud_from_environment_rejected(build, monkeypatch, capsys):
     monkeypatch.setenv('AZURE_CLOUD_ENVIRONMENT', 'AzureGermanCloud')
     result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'}))
     assert 'cloud' in result['msg'] and 'AzureGermanCloud' in result['msg']
+
+
+def test_graph_stats_only_on_request(build, capsys, monkeypatch):
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret'})
+    module.client.stats['retries'] = 3
+    module.client.stats['by_status'][429] = 3
+    assert 'graph_stats' not in outcome(capsys, lambda: module.exit_json(changed=False))
+    monkeypatch.setenv('INTUNE_GRAPH_STATS', '1')
+    result = outcome(capsys, lambda: module.fail_json(msg='x'))
+    assert result['graph_stats']['retries'] == 3 and result['graph_stats']['by_status'] == {'429': 3}
