@@ -32,10 +32,16 @@ description:
   - "Assignments are reconciled one by one: a missing group is assigned (one POST), a group no longer listed is
     unassigned (one DELETE), and assignments that stay are not touched. New assignments are created before old ones
     are removed, so devices are never left without the profile during a change."
+  - "Assignment targets of an Autopilot profile: O(assignments[].group) (included or excluded) and
+    O(assignments[].all_devices). O(assignments[].all_users) is refused (Autopilot profiles are assigned to devices),
+    and so are O(assignments[].filter) and O(assignments[].filter_mode): Intune's list of workloads that support
+    assignment filters does not include Autopilot deployment profiles, which apply before the device is enrolled
+    (memdocs intune/fundamentals/filters-supported-workloads.md). Both are refused before any call."
 author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
+  - intune.autopilot.assignments
   - intune.autopilot.attributes
   - intune.autopilot.attributes.action_group
 options:
@@ -137,43 +143,6 @@ options:
       - When omitted, the scope tags are left as they are (Intune gives a new profile the C(Default) tag).
     type: list
     elements: str
-  assignments:
-    description:
-      - The complete list of groups the profile is assigned to; assignments not listed are removed and an empty list
-        removes them all. When omitted, assignments are left as they are.
-      - "Each entry is C({group: NAME}), C({group: NAME, exclude: true}) or C({all_devices: true}). Groups are resolved
-        by display name (or id); a name that matches no group or several groups is an error before any change."
-      - "Not supported here: O(assignments[].all_users) (Autopilot profiles target devices) and
-        O(assignments[].filter)/O(assignments[].filter_mode) (Intune's list of workloads that support assignment
-        filters does not include Autopilot deployment profiles: they are assigned before the device is enrolled).
-        Both are refused before any call."
-      - All devices cannot be combined with excluded groups (Intune does not support exclusions on an All devices
-        assignment).
-    type: list
-    elements: dict
-    suboptions:
-      group:
-        description: A group's display name or id.
-        type: str
-      exclude:
-        description: Exclude the group instead of including it.
-        type: bool
-        default: false
-      all_devices:
-        description: Assign to all devices.
-        type: bool
-        default: false
-      all_users:
-        description: Not supported for Autopilot profiles (refused).
-        type: bool
-        default: false
-      filter:
-        description: Not supported for Autopilot profiles (refused).
-        type: str
-      filter_mode:
-        description: Not supported for Autopilot profiles (refused).
-        type: str
-        choices: [include, exclude]
   state:
     description:
       - Whether the profile should exist. V(absent) first removes every assignment (Intune refuses to delete an
