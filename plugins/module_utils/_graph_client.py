@@ -36,11 +36,7 @@ import time
 import traceback
 import uuid
 
-try:
-    from urllib.parse import quote, urlencode, urlsplit, urlunsplit
-except ImportError:  # pragma: no cover - Python 2 is not a target, but the sanity compile test may import this
-    from urllib import quote, urlencode  # type: ignore
-    from urlparse import urlsplit, urlunsplit  # type: ignore
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit  # controller only (tests/config.yml): Python 3
 
 try:
     import requests
