@@ -592,12 +592,7 @@ class DeviceSync(object):
             body = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in batch]}
             keys = set(serial_key(e["spec"]["serial_number"]) for e in batch)
 
-            def probe(keys=keys):
-                # After a 5xx or a dropped connection: did the service take the batch anyway?
-                mine = [r for r in self.list_imports() if serial_key(r.get("serialNumber")) in keys]
-                return {"value": mine} if mine else None
-
-            answer = self.client.post(IMPORTS_PATH + "/import", json=body, probe=probe) or {}
+            answer = self.client.post(IMPORTS_PATH + "/import", json=body, probe=self._probe(keys)) or {}
             for record in answer.get("value") or []:
                 records[serial_key(record.get("serialNumber"))] = record
             missing = [e for e in batch if serial_key(e["spec"]["serial_number"]) not in records]
@@ -607,6 +602,13 @@ class DeviceSync(object):
                 for record in (self.client.post(IMPORTS_PATH + "/import", json=retry) or {}).get("value") or []:
                     records[serial_key(record.get("serialNumber"))] = record
         return records
+
+    def _probe(self, keys):
+        """After a 5xx or a dropped connection: did the service take the batch anyway? (our importId, these serials)"""
+        def probe():
+            mine = [r for r in self.list_imports() if serial_key(r.get("serialNumber")) in keys]
+            return {"value": mine} if mine else None
+        return probe
 
     def remaining(self):
         return self.deadline - self.clock()

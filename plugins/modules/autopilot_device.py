@@ -26,7 +26,7 @@ description:
     when it differs. These calls and the deletes go through JSON batching, 20 per request.
   - In check mode nothing is written; the result and the diff predict what a real run would do.
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes

@@ -19,7 +19,7 @@ description:
     and filtering here, since Graph documents no C($filter) on this collection and answers 400 to
     C(serialNumber eq '...').
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes.info_module

@@ -92,7 +92,7 @@ def test_parse_csv_quirks_bom_case_spacing_quotes_utf16():
                         '"S1","","%s","Tag, with comma"' % hwid("1"), "", "S2,,%s," % hwid("2")])
     for data in (codecs.BOM_UTF8 + text.encode(), codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
                  text.encode("utf-16")):
-        rows, _ = ad.parse_csv(data, "f.csv")
+        rows, dummy = ad.parse_csv(data, "f.csv")
         assert [r["serial_number"] for r in rows] == ["S1", "S2"]
         assert rows[0]["group_tag"] == "Tag, with comma"
         assert rows[1]["where"] == "f.csv line 4"  # the blank line still counts
@@ -130,7 +130,7 @@ def test_parse_csv_empty_file():
 # -- merging inputs ------------------------------------------------------------------------
 
 def test_collect_specs_merges_forms_and_applies_group_tag_default():
-    rows, _ = ad.parse_csv("%s\nS3,,%s,CsvTag\nS4,,%s\n" % (HEADER, hwid("3"), hwid("4")), "f.csv")
+    rows, dummy = ad.parse_csv("%s\nS3,,%s,CsvTag\nS4,,%s\n" % (HEADER, hwid("3"), hwid("4")), "f.csv")
     specs = ad.collect_specs(params(group_tag="Default", devices=[
         {"serial_number": "S1", "hardware_identifier": hwid("1")},
         {"serial_number": "S2", "hardware_identifier": hwid("2"), "group_tag": ""},
@@ -152,7 +152,7 @@ def test_collect_specs_same_serial_twice_identical_is_used_once():
 
 
 def test_collect_specs_same_serial_different_hash_names_both_places():
-    rows, _ = ad.parse_csv("%s\ns1,,%s\n" % (HEADER, hwid("9")), "f.csv")
+    rows, dummy = ad.parse_csv("%s\ns1,,%s\n" % (HEADER, hwid("9")), "f.csv")
     with pytest.raises(ad.InputError) as err:
         ad.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}]), rows)
     msg = str(err.value)
@@ -395,8 +395,8 @@ def run(client, check_mode=False, **kw):
 
 def test_sync_check_mode_writes_nothing_and_predicts():
     client = FakeClient(devices=[device("S1", groupTag="Old")])
-    _, result = run(client, check_mode=True, devices=[{"serial_number": "S1", "group_tag": "New"},
-                                                      {"serial_number": "S2", "hardware_identifier": hwid("2")}])
+    dummy, result = run(client, check_mode=True, devices=[{"serial_number": "S1", "group_tag": "New"},
+                                                          {"serial_number": "S2", "hardware_identifier": hwid("2")}])
     assert client.writes() == []
     assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S1", "updated"), ("S2", "imported")]
     assert result["devices"][0]["device"]["groupTag"] == "New"
@@ -431,7 +431,7 @@ def test_sync_rerun_is_unchanged_without_writes():
     devs = [{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i)), "group_tag": "T"} for i in range(12)]
     run(client, devices=devs)
     client.calls = []
-    _, result = run(client, devices=devs)
+    dummy, result = run(client, devices=devs)
     assert client.writes() == []
     assert result["changed"] is False and result["summary"] == {"unchanged": 12, "total": 12}
     # more than FILTER_THRESHOLD serials: one paged list with $select and no $top (which would cap the result)
@@ -447,10 +447,10 @@ def test_sync_few_serials_use_contains_filter():
 def test_sync_updates_users_and_tags_in_one_batch_and_deletes_exactly_named():
     client = FakeClient(devices=[device("S1", groupTag="A"), device("S2", userPrincipalName="old@contoso.com"),
                                  device("S3"), device("S4")])
-    _, result = run(client, devices=[{"serial_number": "S1", "group_tag": "B"},
-                                     {"serial_number": "S2", "assigned_user": ""},
-                                     {"serial_number": "S3", "assigned_user": "anna@contoso.com"},
-                                     {"serial_number": "S4", "state": "absent"}])
+    dummy, result = run(client, devices=[{"serial_number": "S1", "group_tag": "B"},
+                                         {"serial_number": "S2", "assigned_user": ""},
+                                         {"serial_number": "S3", "assigned_user": "anna@contoso.com"},
+                                         {"serial_number": "S4", "state": "absent"}])
     batches = [c for c in client.calls if c[0] == "BATCH" and c[2][0]["method"] != "GET"]
     assert len(batches) == 1 and len(batches[0][2]) == 4
     assert client.devices["id-S1"]["groupTag"] == "B"
@@ -469,7 +469,7 @@ def test_sync_unknown_user_fails_before_writes():
 
 def test_sync_timeout_names_serials_and_states():
     client = FakeClient(polls=10 ** 6)
-    _, result = run(client, wait_timeout=5, poll_interval=2, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}])
+    dummy, result = run(client, wait_timeout=5, poll_interval=2, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}])
     assert result["timed_out"] is True
     assert "Timed out after 5s waiting for the import to finish on 1 device(s): S1 (unknown)" == result["msg"]
     assert result["devices"][0]["action"] == "pending"
@@ -495,14 +495,14 @@ def test_sync_profile_wait():
         return original(path, **kw)
 
     client.list = listing
-    _, result = run(client, wait_for="profile_assigned", devices=[{"serial_number": "S1"}])
+    dummy, result = run(client, wait_for="profile_assigned", devices=[{"serial_number": "S1"}])
     assert result["devices"][0]["device"]["deploymentProfileAssignmentStatus"] == "assignedInSync"
     assert result["progress"][-1] == {"phase": "profile", "elapsed": 2, "counts": {"assignedInSync": 1}}
 
 
 def test_sync_profile_wait_timeout_lists_last_state():
     client = FakeClient(devices=[device("S1"), device("S2", deploymentProfileAssignmentStatus="assignedInSync")])
-    _, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
+    dummy, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
     assert result["msg"] == "Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned)"
 
 
@@ -513,5 +513,5 @@ def test_csv_fixture_file_parses():
     for name in os.listdir(path):
         if name.startswith("good") and name.endswith(".csv"):
             with open(os.path.join(path, name), "rb") as f:
-                rows, _ = ad.parse_csv(f.read(), name)
+                rows, dummy = ad.parse_csv(f.read(), name)
             assert rows
