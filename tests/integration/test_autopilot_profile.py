@@ -9,6 +9,7 @@ input refused before any write. The request log of the whole module is finally c
 schema (shared/tools/graph_schema/check.py --log).
 """
 
+import base64
 import json
 import subprocess
 import sys
@@ -215,7 +216,29 @@ def test_bad_input_fails_before_any_write(created, run_playbook):
     assert profiles(created) == state_before
 
 
+def graph(emulator, method, path, body=None):
+    """A Graph call made by the test itself (client credentials against the emulator), not by a module."""
+    token = emulator.http.post('%s/%s/oauth2/v2.0/token' % (emulator.url, emulator.tenant_id), data={
+        'grant_type': 'client_credentials', 'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
+        'scope': 'https://graph.microsoft.com/.default'}, timeout=30, verify=emulator.ca_path)
+    token.raise_for_status()
+    response = emulator.http.request(method, emulator.url + path, json=body, timeout=30, verify=emulator.ca_path,
+                                     headers={'Authorization': 'Bearer ' + token.json()['access_token']})
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def register_device(emulator, serial):
+    """Import one device by hardware hash and let the emulated import and profile assignment complete."""
+    graph(emulator, 'POST', '/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/import', {
+        'importedWindowsAutopilotDeviceIdentities': [{
+            '@odata.type': '#microsoft.graph.importedWindowsAutopilotDeviceIdentity', 'serialNumber': serial,
+            'hardwareIdentifier': base64.b64encode(('hash of ' + serial).encode()).decode()}]})
+    emulator.advance(60)
+
+
 def test_info_resolves_group_names(created, run_playbook):
+    register_device(created, 'SN-INFO-0001')
     book = playbook(
         {'name': 'all', 'intune.autopilot.autopilot_profile_info': {}},
         {'name': 'by name', 'intune.autopilot.autopilot_profile_info': {'display_name': NAME.upper(), 'include_devices': True}},
@@ -227,7 +250,9 @@ def test_info_resolves_group_names(created, run_playbook):
     assert listed['id'] == profile['id']
     assert listed['assignments'] == [{'group': 'Autopilot devices'}]
     [by_name] = result.task('by name')['profiles']
-    assert by_name['id'] == profile['id'] and by_name['assignedDevices'] == []
+    assert by_name['id'] == profile['id']
+    assert [d['serialNumber'] for d in by_name['assignedDevices']] == ['SN-INFO-0001']
+    assert 'assignedDevices' not in listed  # only on request
     assert result.task('missing')['profiles'] == []
 
 
