@@ -124,3 +124,20 @@ def test_throttling_without_retry_after_is_retried(emu, control, make):
     client.list('/groups', api='v1.0')
     assert client.stats['throttled'] == 2 and len(client.sleeps) == 2
     assert all('429 TooManyRequests' in w for w in client.warnings)
+
+
+def test_reads_and_updates_converge_under_random_faults(emu, control, make):
+    """30 % of requests get a random fault (every kind that applies nothing); every call still succeeds."""
+    client = make(max_retries=8)
+    created = client.post('/groups', group_body('Fault target'), api='v1.0')
+    control('POST', '/faults', {'rate': 0.3, 'seed': 7, 'slow_ms': 20,
+                                'kinds': ['429', '429-no-retry-after', '500', '502', '503', '504', 'slow', 'drop']})
+    for n in range(15):
+        assert client.get('/groups/%s' % created['id'], api='v1.0')['id'] == created['id']
+        client.patch('/groups/%s' % created['id'], {'description': 'run %d' % n}, api='v1.0')
+        assert any(g['id'] == created['id'] for g in client.list('/groups', api='v1.0'))
+    injected = control('GET', '/faults')['injected']
+    control('DELETE', '/faults')
+    assert sum(injected.values()) >= 5
+    assert client.stats['retries'] >= sum(v for k, v in injected.items() if k != 'slow')
+    assert [g['description'] for g in emulator_groups(emu, 'Fault target')] == ['run 14']
