@@ -69,7 +69,7 @@ description:
     in the same task; O(allow_non_blocking_app_installation=true) needs at least one app in O(selected_apps). Setting a
     dependent boolean to its off value (V(false), or V(true) for O(block_device_setup_retry_by_user)) is always allowed."
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.assignments

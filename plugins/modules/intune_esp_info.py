@@ -17,7 +17,7 @@ description:
   - Each profile comes as Graph returns it, plus its assignments with group and filter names, its selected apps and its
     scope tags by name, in the shape of the M(intune.autopilot.intune_esp) options, so a result can be fed back to it.
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes
