@@ -3,8 +3,8 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
-PLAYBOOK  ?= playbooks/demo_aad_group.yml
-INVENTORY ?=
+PLAYBOOK  ?= playbooks/user_driven_join.yml
+INVENTORY ?= playbooks/inventory/example/hosts.yml
 
 export PYTHON
 export VENV := $(abspath $(VENV))
