@@ -17,12 +17,12 @@ description:
   - The group is assigned (members listed by you) or dynamic (members computed by Entra from a membership rule).
     The Autopilot device group of the user-driven Entra join tutorial is a dynamic device group; the options
     O(all_autopilot_devices) and O(autopilot_group_tag) write the rules Microsoft documents for it.
-  - Graph allows several groups with the same display name. This module never creates a second one: when it finds
+  - Graph allows several groups with the same display name. This module never creates a second one; when it finds
     more than one group with the name it fails and names them, and after creating a group it waits until the
     directory lists it, so that the next task or a re-run finds it.
   - Only the options you set are compared and changed. O(members) is the complete list of direct members.
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes
@@ -276,7 +276,8 @@ class Members(Relationship):
         base = ctx.client.graph_url.rstrip("/")
         for member_id in sorted(set(desired) - set(current)):
             try:
-                ctx.client.post("/groups/%s/members/$ref" % obj["id"], api="v1.0",
+                # Adding a member twice is harmless (answered as below), so the POST may be repeated.
+                ctx.client.post("/groups/%s/members/$ref" % obj["id"], api="v1.0", probe=lambda: None,
                                 json={"@odata.id": "%s/v1.0/directoryObjects/%s" % (base, member_id)})
             except GraphError as exc:
                 # Graph answers 400 Request_BadRequest "One or more added object references already

@@ -16,7 +16,7 @@ description:
     filter, or all of them, as a list.
   - Every group with the display name is returned, since Graph allows several; the list is empty when none matches.
 author:
-  - intune.autopilot contributors
+  - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.attributes.info_module
