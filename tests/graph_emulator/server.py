@@ -25,12 +25,62 @@ from . import certs
 from .app import DROP, GraphApp
 
 
+class Headers(dict):
+    """Request headers with case-insensitive ``get`` (the email-based parser of http.server costs more
+    than the rest of a Graph request; this one only splits lines)."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self._lower = {k.lower(): v for k, v in pairs}
+
+    def get(self, name, default=None):
+        return self._lower.get(name.lower(), default)
+
+    def __getitem__(self, name):
+        return self._lower.get(name.lower())
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     timeout = 120
     server_version = "GraphEmulator/1.0"
     sys_version = ""
+    max_headers = 100
+
+    def parse_request(self):
+        """The request line and headers (HTTP/1.1 keep-alive unless ``Connection: close``)."""
+        self.command = None
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if len(words) != 3 or not words[2].startswith("HTTP/1."):
+            self.send_error(400, "Bad request syntax (%r)" % self.requestline)
+            return False
+        self.command, self.path, self.request_version = words
+        pairs = []
+        while True:
+            line = self.rfile.readline(65537)
+            if len(line) > 65536 or len(pairs) > self.max_headers:
+                self.send_error(431, "Request header fields too large")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, sep, value = str(line, "iso-8859-1").partition(":")
+            if not sep:
+                self.send_error(400, "Bad header line")
+                return False
+            pairs.append((name.strip(), value.strip()))
+        self.headers = Headers(pairs)
+        connection = (self.headers.get("Connection") or "").lower()
+        if self.request_version == "HTTP/1.1" and connection != "close":
+            self.close_connection = False
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if (self.headers.get("Expect") or "").lower() == "100-continue" and not self.handle_expect_100():
+            return False
+        return True
 
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
