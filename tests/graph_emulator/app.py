@@ -84,7 +84,7 @@ class GraphApp:
     def dump(self):
         """What a state file holds: the tenant, its settings and the registered applications."""
         data = self.dump_public()
-        data["apps"] = [a.dump() for a in self.registry.apps.values()]
+        data["apps"] = [a.dump() for a in self.registry.apps.values() if not getattr(a, "ephemeral", False)]
         return data
 
     def save(self, path):

@@ -25,6 +25,9 @@ from . import certs
 from .app import DROP, GraphApp
 
 
+DEFAULT_APP = "Graph emulator default app"
+
+
 class Headers(dict):
     """Request headers with case-insensitive ``get`` (the email-based parser of http.server costs more
     than the rest of a Graph request; this one only splits lines)."""
@@ -172,11 +175,12 @@ class Emulator:
             with open(self.state_path, encoding="utf-8") as handle:
                 self.app.load(json.load(handle))
         registry = self.app.registry
-        default = next((a for a in registry.apps.values() if a.secret and not a.cert), None)
+        default = next((a for a in registry.apps.values() if a.display_name == DEFAULT_APP and a.secret), None)
         if default is None:
-            default = registry.register(display_name="Graph emulator default app", secret=secrets.token_urlsafe(30))
+            default = registry.register(display_name=DEFAULT_APP, secret=secrets.token_urlsafe(30))
         client_cert = certs.make_client_cert(os.path.join(self.workdir, "client.pem"), "graph-emulator-client")
         cert_app = registry.register(display_name="Graph emulator certificate app", cert=client_cert)
+        cert_app.ephemeral = True  # a new key pair every start: not kept in --state
         self.client_id, self.client_secret = default.client_id, default.secret
         self.cert_client_id, self.cert_path = cert_app.client_id, client_cert["path"]
         self.cert_thumbprint = client_cert["sha1_hex"]

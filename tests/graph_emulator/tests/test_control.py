@@ -51,9 +51,11 @@ def test_state_file_save_and_load(tmp_path):
         tenant_id, client_id, secret = first.tenant_id, first.client_id, first.client_secret
     saved = json.load(open(path))
     assert group_id in saved["sets"]["groups"]
+    assert [a["client_id"] for a in saved["apps"]] == [client_id]
     with Emulator(state=path) as second:
         assert (second.tenant_id, second.client_id, second.client_secret) == (tenant_id, client_id, secret)
         assert GraphClient(second).get("/groups/" + group_id).json()["displayName"] == "Kept"
+    assert len(json.load(open(path))["apps"]) == 1
 
 
 def test_cli_ready_line_and_sigterm_saves_state(tmp_path):
