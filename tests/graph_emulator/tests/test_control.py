@@ -61,13 +61,19 @@ def test_state_file_save_and_load(tmp_path):
 def test_cli_ready_line_and_sigterm_saves_state(tmp_path):
     state = str(tmp_path / "state.json")
     proc = subprocess.Popen([sys.executable, "-m", "tests.graph_emulator", "--state", state, "--page-size", "4",
-                             "--import-delay", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--import-delay", "2", "--throttle", "--replication-delay", "3", "--latency-ms", "1",
+                             "--fault-rate", "0.25", "--seed", "5"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready = json.loads(proc.stdout.readline())
         assert {"url", "ca_path", "tenant_id", "client_id", "client_secret", "cert_client_id", "cert_path"} <= set(ready)
         assert ready["url"].startswith("https://127.0.0.1:")
         settings = requests.get(ready["url"] + "/_emulator/settings", verify=ready["ca_path"]).json()
-        assert settings["page_size"] == 4 and settings["import_delay"] == 2
+        assert settings["page_size"] == 4 and settings["import_delay"] == 2 and settings["throttle"] is True
+        assert settings["replication_delay"] == 3 and settings["latency_ms"] == 1
+        faults = requests.get(ready["url"] + "/_emulator/faults", verify=ready["ca_path"]).json()
+        assert faults["rate"] == 0.25 and faults["seed"] == 5
+        requests.post(ready["url"] + "/_emulator/faults", json={"rate": 0}, verify=ready["ca_path"])
         token = requests.post("%s/%s/oauth2/v2.0/token" % (ready["url"], ready["tenant_id"]), verify=ready["ca_path"],
                               data={"grant_type": "client_credentials", "client_id": ready["client_id"],
                                     "client_secret": ready["client_secret"], "scope": SCOPE}).json()["access_token"]
