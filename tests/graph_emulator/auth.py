@@ -166,7 +166,7 @@ def entra_error(tenant, status, error, code, message):
     """An Entra error body, as the reference-error-codes sample shows it."""
     trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
     stamp = datetime.fromtimestamp(tenant.clock.now(), tz=timezone.utc)
-    description = "AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s" % (
+    description = "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s" % (
         code, message, trace, correlation, stamp.strftime("%Y-%m-%d %H:%M:%SZ"))
     return status, {"error": error, "error_description": description, "error_codes": [code],
                     "timestamp": stamp.strftime("%Y-%m-%d %H:%M:%SZ"), "trace_id": trace, "correlation_id": correlation,
