@@ -72,6 +72,11 @@ FILTER_THRESHOLD = 10
 HASH_MIN_BYTES = 16
 HASH_MAX_BYTES = 65536
 
+# Writes are sent at most WRITE_PACE[0] per WRITE_PACE[1] seconds: Intune allows 100 writes per 20 s per app
+# and tenant, and every inner request of a $batch counts. Staying under it costs no time (the limit would
+# hold the writes back anyway) and saves the $batch requests that 429 answers would have to repeat.
+WRITE_PACE = (90, 20.0)
+
 IMPORT_TERMINAL = ("complete", "error")
 ASSIGNED_PREFIX = "assigned"
 
@@ -522,6 +527,8 @@ class DeviceSync(object):
         self.progress = []
         self.warnings = []
         self.deadline = None
+        self.window_start = None
+        self.window_writes = 0
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -579,10 +586,24 @@ class DeviceSync(object):
     # -- writes ------------------------------------------------------------------------------
 
     def run_batch(self, calls):
-        """Run action calls through $batch; returns the answers in call order."""
-        if not calls:
-            return []
-        return self.client.batch(calls)
+        """Run action calls through $batch, paced by :data:`WRITE_PACE`; returns the answers in call order."""
+        answers = []
+        for group in chunks(calls, WRITE_PACE[0]):
+            self.pace(sum(1 for c in group if c["method"] != "GET"))
+            answers.extend(self.client.batch(group))
+        return answers
+
+    def pace(self, writes):
+        """Account for ``writes`` about to be sent; first wait for a new window when they would exceed the pace."""
+        size, window = WRITE_PACE
+        if self.window_start is not None and self.window_writes + writes > size:
+            wait = self.window_start + window - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+            self.window_start = None
+        if self.window_start is None:
+            self.window_start, self.window_writes = self.clock(), 0
+        self.window_writes += writes
 
     def import_devices(self, entries):
         """POST the import action in batches; returns ``serial key -> import record``."""
@@ -592,6 +613,7 @@ class DeviceSync(object):
             body = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in batch]}
             keys = set(serial_key(e["spec"]["serial_number"]) for e in batch)
 
+            self.pace(1)
             answer = self.client.post(IMPORTS_PATH + "/import", json=body, probe=self._probe(keys)) or {}
             for record in answer.get("value") or []:
                 records[serial_key(record.get("serialNumber"))] = record
@@ -645,6 +667,7 @@ class DeviceSync(object):
 
     def trigger_sync(self):
         """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures."""
+        self.pace(1)
         try:
             self.client.post(SYNC_PATH)
         except Exception as exc:  # GraphError (429 with a Retry-After longer than retry_max_delay is not retried)

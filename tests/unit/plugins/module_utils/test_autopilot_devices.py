@@ -515,3 +515,15 @@ def test_csv_fixture_file_parses():
             with open(os.path.join(path, name), "rb") as f:
                 rows, dummy = ad.parse_csv(f.read(), name)
             assert rows
+
+
+def test_run_batch_paces_writes_under_the_intune_limit():
+    client = FakeClient(devices=[device("S%03d" % i) for i in range(200)])
+    clock = Clock()
+    sync = ad.DeviceSync(FakeModule(client), params(), clock=clock, sleep=clock.sleep)
+    calls = [{"method": "DELETE", "url": "%s/id-S%03d" % (ad.DEVICES_PATH, i)} for i in range(200)]
+    answers = sync.run_batch(calls)
+    assert len(answers) == 200 and all(a["status"] == 204 for a in answers)
+    batches = [c for c in client.calls if c[0] == "BATCH"]
+    assert [len(b[2]) for b in batches] == [90, 90, 20]
+    assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 90 writes per 20 s"
