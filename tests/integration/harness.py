@@ -137,14 +137,15 @@ class Emulator:
     def http(self):
         if self._http is None:
             self._http = requests.Session()
-            self._http.verify = self.ca_path
         return self._http
 
     def control(self, method, name, payload=None):
         """Call ``/_emulator/<name>``; return the decoded JSON body (or None for an empty body)."""
         url = '%s/_emulator/%s' % (self.url, name)
+        # verify= on the request itself: a REQUESTS_CA_BUNDLE in the environment overrides a
+        # Session.verify (the TLS trap in reference/emulator-and-auth.md), not a per-request verify.
         try:
-            response = self.http.request(method, url, json=payload, timeout=30)
+            response = self.http.request(method, url, json=payload, timeout=30, verify=self.ca_path)
         except requests.RequestException as exc:
             raise HarnessError('%s %s failed: %s\nemulator stderr:\n%s' % (method, url, exc, self.stderr()[-3000:]))
         if response.status_code >= 400:
@@ -381,8 +382,11 @@ def _write_text_or_path(value, workdir, name):
         path = workdir / (name + '.json')
         path.write_text(json.dumps(value))
         return path
-    if isinstance(value, Path) or ('\n' not in str(value) and Path(str(value)).exists()):
-        return Path(value).resolve()
+    if isinstance(value, Path):
+        return value.resolve()
+    text = str(value)
+    if '\n' not in text and not text.lstrip().startswith(('[', '{', '-')):
+        return Path(text).resolve()
     path = workdir / name
     path.write_text(str(value))
     return path

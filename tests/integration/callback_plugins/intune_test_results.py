@@ -5,8 +5,9 @@
 The integration harness (tests/integration/harness.py) enables it next to the default stdout callback
 and points ``INTUNE_TEST_RESULTS`` at a file. One line per task result
 (``{"type": "task", "play", "task", "action", "host", "status", "ignored", "result"}``) and one final
-``{"type": "stats", "stats": {host: {ok, changed, failed, ...}}}``. Results are what the callback API
-hands out, so ``no_log`` results are already censored. It is not part of the collection's plugins.
+``{"type": "stats", "stats": {host: {ok, changed, failures, ...}}}``. Results are what the callback
+API hands out (so ``no_log`` results are already censored), plus ``failed: true`` / ``skipped: true``
+on failed / skipped results as ``register`` would show them. It is not part of the collection's plugins.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -49,6 +50,12 @@ class CallbackModule(CallbackBase):
         data = dict(result.result)
         if status == 'ok' and data.get('changed'):
             status = 'changed'
+        # ansible-core 2.19 no longer leaves ``failed``/``skipped`` in the result handed to callbacks;
+        # put them back so a test sees what ``register`` would have given it.
+        if status == 'failed':
+            data['failed'] = True
+        elif status == 'skipped':
+            data['skipped'] = True
         self._write({
             'type': 'task',
             'play': self._play,
