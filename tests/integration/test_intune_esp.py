@@ -82,6 +82,16 @@ def paths(writes):
     return [(w["method"], w["path"].split("?", 1)[0]) for w in writes]
 
 
+def graph(emulator, method, path, body=None):
+    """A Graph call with the emulator's own credentials, outside the modules under test."""
+    http = emulator.http
+    token = http.post("%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id), data={
+        "grant_type": "client_credentials", "client_id": emulator.client_id, "client_secret": emulator.client_secret,
+        "scope": "https://graph.microsoft.com/.default"}, verify=emulator.ca_path).json()["access_token"]
+    return http.request(method, emulator.url + path, json=body, headers={"Authorization": "Bearer " + token},
+                        verify=emulator.ca_path)
+
+
 def four_steps(run_playbook, emulator, playbook):
     """check -> real -> check -> real: [(result, writes)] per run."""
     outcomes = []
@@ -229,12 +239,7 @@ def test_assignments_removed_outside_are_repaired(run_playbook, emulator, tenant
     run_playbook(play(task("ESP", **args))).assert_ok()
     esp = the_esp(emulator, name)
     # someone removes the assignments in the portal (the emulator's own Graph, not the module under test)
-    http = emulator.http
-    token = http.post("%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id), data={
-        "grant_type": "client_credentials", "client_id": emulator.client_id, "client_secret": emulator.client_secret,
-        "scope": "https://graph.microsoft.com/.default"}, verify=emulator.ca_path).json()["access_token"]
-    answer = http.post("%s%s/%s/assign" % (emulator.url, BASE, esp["id"]), json={"enrollmentConfigurationAssignments": []},
-                       headers={"Authorization": "Bearer " + token}, verify=emulator.ca_path)
+    answer = graph(emulator, "POST", "%s/%s/assign" % (BASE, esp["id"]), {"enrollmentConfigurationAssignments": []})
     assert answer.status_code == 204
     assert targets_of(the_esp(emulator, name)) == set()
     mark = emulator.mark()
@@ -242,6 +247,25 @@ def test_assignments_removed_outside_are_repaired(run_playbook, emulator, tenant
     assert result.task("ESP")["changed"] is True
     assert paths(emulator.writes_since(mark)) == [("POST", "%s/%s/assign" % (BASE, esp["id"]))]
     assert len(targets_of(the_esp(emulator, name))) == 2
+
+
+def test_duplicate_names_fail_and_list_the_ids(run_playbook, emulator, tenant):
+    name = unique("Twice")
+    ids = []
+    for _ in range(2):
+        answer = graph(emulator, "POST", BASE, {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration",
+                                                "displayName": name})
+        assert answer.status_code == 201
+        ids.append(answer.json()["id"])
+    mark = emulator.mark()
+    result = run_playbook(play(task("ESP", display_name=name, show_installation_progress=True, ignore_errors=True)))
+    msg = failure(result, "ESP")["msg"]
+    assert "Found 2 esps named '%s'" % name in msg and all(i in msg for i in ids)
+    assert emulator.writes_since(mark) == []
+    # the id picks one of them
+    run_playbook(play(task("ESP", id=ids[0], show_installation_progress=True))).assert_ok()
+    configs = state_set(emulator, CONFIGS)
+    assert (configs[ids[0]]["showInstallationProgress"], configs[ids[1]]["showInstallationProgress"]) == (True, False)
 
 
 def test_priority_change_is_one_set_priority(run_playbook, emulator, tenant):
