@@ -251,12 +251,14 @@ def test_assignments_removed_outside_are_repaired(run_playbook, emulator, tenant
 
 def test_duplicate_names_fail_and_list_the_ids(run_playbook, emulator, tenant):
     name = unique("Twice")
-    ids = []
-    for _ in range(2):
+
+    def create_outside():
         answer = graph(emulator, "POST", BASE, {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration",
                                                 "displayName": name})
         assert answer.status_code == 201
-        ids.append(answer.json()["id"])
+        return answer.json()["id"]
+
+    ids = [create_outside(), create_outside()]
     mark = emulator.mark()
     result = run_playbook(play(task("ESP", display_name=name, show_installation_progress=True, ignore_errors=True)))
     msg = failure(result, "ESP")["msg"]
