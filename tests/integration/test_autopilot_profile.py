@@ -258,11 +258,19 @@ def test_info_resolves_group_names(created, run_playbook):
 
 def test_request_log_matches_microsoft_schema(created, run_playbook):
     """Everything the modules sent and the emulator answered in a full lifecycle, against Graph's schema."""
-    run_playbook(playbook(group_task('Autopilot pilots'),
-                          profile_task(locale='de-DE', out_of_box_experience_setting={'user_type': 'administrator'},
-                                       assignments=[{'group': 'Autopilot pilots'}, {'all_devices': True}]),
-                          {'name': 'info', 'intune.autopilot.autopilot_profile_info': {'include_devices': True}},
-                          profile_task(task_name='remove', state='absent'))).assert_ok()
+    result = run_playbook(playbook(group_task('Autopilot pilots'),
+                                   profile_task(locale='de-DE', out_of_box_experience_setting={'user_type': 'administrator'},
+                                                scope_tags=['Default', 'site-berlin'],
+                                                assignments=[{'group': 'Autopilot pilots'}, {'all_devices': True}]),
+                                   {'name': 'info', 'intune.autopilot.autopilot_profile_info': {'include_devices': True}},
+                                   profile_task(task_name='again', locale='DE-de', scope_tags=['Site-Berlin', '0']),
+                                   profile_task(task_name='remove', state='absent')))
+    result.assert_ok()
+    [profile] = result.task('info')['profiles']
+    assert sorted(profile['roleScopeTagIds']) == ['0', '2']
+    assert profile['locale'] == 'de-DE' and profile['outOfBoxExperienceSetting']['userType'] == 'administrator'
+    assert profile['assignments'] == [{'all_devices': True}, {'group': 'Autopilot pilots'}]
+    assert result.task('again')['changed'] is False  # locale case and scope tag order/ids are not drift
     assert profiles(created) == []
     if not SCHEMA_CHECK.exists():
         pytest.skip('graph_schema checker not present at %s' % SCHEMA_CHECK)
