@@ -36,7 +36,9 @@ description:
     O(assignments[].all_devices). O(assignments[].all_users) is refused (Autopilot profiles are assigned to devices),
     and so are O(assignments[].filter) and O(assignments[].filter_mode): Intune's list of workloads that support
     assignment filters does not include Autopilot deployment profiles, which apply before the device is enrolled
-    (memdocs intune/fundamentals/filters-supported-workloads.md). Both are refused before any call."
+    (memdocs intune/fundamentals/filters-supported-workloads.md). Both are refused before any call. An existing
+    assignment that carries a filter set elsewhere is replaced by one without it: that one assignment is deleted,
+    then created again (the service keys assignments by profile and group, so it cannot be created first)."
 author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:

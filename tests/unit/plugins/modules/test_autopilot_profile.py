@@ -117,6 +117,8 @@ class FakeGraph(object):
             return copy.deepcopy(list(self.profiles.values()))
         if path.endswith("/assignments"):
             return copy.deepcopy(list(self.assignments[path.split("/")[-2]].values()))
+        if path == "/deviceManagement/assignmentFilters":
+            return [{"id": "33333333-3333-3333-3333-333333333333", "displayName": "Surface only"}]
         if path == "/groups":
             name = params["$filter"].split("'")[1]
             return [{"id": k, "displayName": v} for k, v in self.groups.items() if v.lower() == name.lower()]
@@ -300,6 +302,19 @@ def test_replacing_a_group_creates_before_it_deletes():
     run(graph, display_name="Legacy", assignments=[{"group": "Autopilot pilots"}])
     assert [(m, p) for m, p, _b in graph.writes()] == [
         ("POST", PROFILES + "/old/assignments"), ("DELETE", PROFILES + "/old/assignments/old_" + GROUP_A)]
+
+
+def test_assignment_with_a_filter_is_replaced_delete_first():
+    graph = FakeGraph([deprecated_profile()])
+    assigned(graph, "old", GROUP_A, GROUP_B)
+    graph.assignments["old"]["old_" + GROUP_A]["target"].update(
+        deviceAndAppManagementAssignmentFilterId="33333333-3333-3333-3333-333333333333",
+        deviceAndAppManagementAssignmentFilterType="include")
+    run(graph, display_name="Legacy", assignments=[{"group": "Autopilot devices"}, {"group": "Autopilot pilots"}])
+    writes = graph.writes()
+    assert [(m, p) for m, p, _b in writes] == [
+        ("DELETE", PROFILES + "/old/assignments/old_" + GROUP_A), ("POST", PROFILES + "/old/assignments")]
+    assert writes[1][2]["target"]["deviceAndAppManagementAssignmentFilterType"] == "none"
 
 
 def test_same_assignments_no_change():
