@@ -772,7 +772,7 @@ class DeviceSync(object):
                 else:
                     entry["action"] = "pending"
             imported = [e for e in new if e["action"] == "imported"]
-            if imported and params.get("sync") and (timeout is None):
+            if imported and params.get("sync"):
                 self.trigger_sync()
             if imported and params.get("wait") and timeout is None:
                 index = index_devices(self.read_devices([e["spec"]["serial_number"] for e in imported]))

@@ -473,7 +473,7 @@ def test_sync_timeout_names_serials_and_states():
     assert result["timed_out"] is True
     assert "Timed out after 5s waiting for the import to finish on 1 device(s): S1 (unknown)" == result["msg"]
     assert result["devices"][0]["action"] == "pending"
-    assert ("POST", ad.SYNC_PATH, None) not in client.calls
+    assert ("POST", ad.SYNC_PATH, None) not in client.calls, "nothing imported yet, so no sync"
 
 
 def test_sync_429_is_a_warning():
@@ -527,3 +527,28 @@ def test_run_batch_paces_writes_under_the_intune_limit():
     batches = [c for c in client.calls if c[0] == "BATCH"]
     assert [len(b[2]) for b in batches] == [90, 90, 20]
     assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 90 writes per 20 s"
+
+
+def test_import_after_dropped_connection_never_imports_twice():
+    """The service stored only the first two records of a batch before the connection dropped: the probe finds
+    them by this run's importId, and only the third device is sent again."""
+    client = FakeClient()
+    original = client.post
+    state = {"dropped": False}
+
+    def post(path, json=None, api="beta", headers=None, probe=None):
+        if path.endswith("/import") and not state["dropped"]:
+            state["dropped"] = True
+            items = json["importedWindowsAutopilotDeviceIdentities"]
+            original(path, json=dict(json, importedWindowsAutopilotDeviceIdentities=items[:2]))
+            found = probe()  # what the real client does after a 5xx / connection error
+            assert found is not None
+            return found
+        return original(path, json=json, api=api, headers=headers, probe=probe)
+
+    client.post = post
+    dummy, result = run(client, devices=[{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i))} for i in range(3)])
+    sent = [r["serialNumber"] for c in client.calls if c[0] == "POST" and c[1].endswith("/import")
+            for r in c[2]["importedWindowsAutopilotDeviceIdentities"]]
+    assert sent == ["S0", "S1", "S2"], "each serial sent once"
+    assert result["summary"] == {"imported": 3, "total": 3}
