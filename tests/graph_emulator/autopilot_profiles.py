@@ -31,7 +31,8 @@ Sources (graph-api.md section 2 and the pages it cites):
 * ``assignments``: POST 201 with id ``{profileId}_{groupId}`` (support article), GET list, GET/DELETE by id (204).
   Targets: groupAssignmentTarget, exclusionGroupAssignmentTarget (existing group), allDevicesAssignmentTarget (id
   ``{profileId}_allDevices``, an emulator choice). "All Devices" with exclusions is refused (memdocs profiles.md).
-  A second assignment for the same group: 409 ``Conflict`` (undocumented; chosen so that a client that re-creates an
+  Assignment filters are refused (400): Autopilot deployment profiles are not among the workloads that support
+  filters (memdocs intune/fundamentals/filters-supported-workloads.md; the status is an emulator choice). A second assignment for the same group: 409 ``Conflict`` (undocumented; chosen so that a client that re-creates an
   existing assignment sees it clearly).
 * ``assign`` action: ``{"deviceIds": [...]}`` (Autopilot device identity ids), 204; the profile then applies to those
   devices directly. ``assignedDevices``: the Autopilot devices whose effective profile is this one (see
@@ -305,6 +306,8 @@ def create_profile_assignment(req, tenant, profile_id):
         if not key.startswith("@") and key not in ("id", "target", "source", "sourceId"):
             raise unknown_property(key, "windowsAutopilotDeploymentProfileAssignment")
     target = normalize_target(req, tenant, body.get("target"), ASSIGN_TARGETS)
+    if target.get("deviceAndAppManagementAssignmentFilterId"):
+        raise intune_error(req, "Assignment filters are not supported for Windows Autopilot deployment profiles.")
     suffix = target.get("groupId") or "allDevices"
     assignment_id = "%s_%s" % (profile_id, suffix)
     if assignment_id in entity["_assignments"]:

@@ -167,6 +167,17 @@ def test_expand_assignments(client):
     assert set(one) == {"@odata.context", "@odata.type", "displayName", "assignments"}
 
 
+def test_assignment_filters_refused_on_profiles(client):
+    profile = make_profile(client)
+    group = client.group("G")
+    filter_id = next(iter(client.tenant.set("assignmentFilters")))
+    body = group_target(group)
+    body["target"].update(deviceAndAppManagementAssignmentFilterId=filter_id,
+                          deviceAndAppManagementAssignmentFilterType="include")
+    assert client.post(BASE + "/%s/assignments" % profile["id"], body).status == 400
+    assert stored(client, profile["id"])["_assignments"] == {}
+
+
 def test_all_devices_with_exclusions_refused(client):
     profile = make_profile(client)
     group = client.group("Excluded")
