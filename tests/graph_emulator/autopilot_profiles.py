@@ -32,8 +32,9 @@ Sources (graph-api.md section 2 and the pages it cites):
   Targets: groupAssignmentTarget, exclusionGroupAssignmentTarget (existing group), allDevicesAssignmentTarget (id
   ``{profileId}_allDevices``, an emulator choice). "All Devices" with exclusions is refused (memdocs profiles.md).
   Assignment filters are refused (400): Autopilot deployment profiles are not among the workloads that support
-  filters (memdocs intune/fundamentals/filters-supported-workloads.md; the status is an emulator choice). A second assignment for the same group: 409 ``Conflict`` (undocumented; chosen so that a client that re-creates an
-  existing assignment sees it clearly).
+  filters (memdocs intune/fundamentals/filters-supported-workloads.md; the status is an emulator choice).
+  A second assignment for the same group: 409 ``Conflict`` (undocumented; chosen so that a client that re-creates
+  an existing assignment sees it clearly).
 * ``assign`` action: ``{"deviceIds": [...]}`` (Autopilot device identity ids), 204; the profile then applies to those
   devices directly. ``assignedDevices``: the Autopilot devices whose effective profile is this one (see
   autopilot_devices.py for how the effective profile and the assignment status are computed).
