@@ -249,9 +249,9 @@ class Tenant:
 def public(entity):
     """A copy of ``entity`` without the emulator's ``_`` bookkeeping keys (deep, for nested dicts)."""
     if isinstance(entity, dict):
-        return {k: public(v) for k, v in entity.items() if not k.startswith("_")}
+        return {k: public(v) if isinstance(v, (dict, list)) else v for k, v in entity.items() if k[:1] != "_"}
     if isinstance(entity, list):
-        return [public(v) for v in entity]
+        return [public(v) if isinstance(v, (dict, list)) else v for v in entity]
     return entity
 
 

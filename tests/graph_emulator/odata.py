@@ -369,7 +369,7 @@ def list_response(req, tenant, items, filter_ops=None, orderby=True, count=True,
     if directory and "$skip" in query:
         raise _error(directory, "'$skip' is not supported by the service.", "Request_BadRequest")
 
-    result = [public(item) for item in items]
+    result = list(items)  # filtered and sorted as stored; only the page is copied by public()
 
     search = query.get("$search")
     if search is not None:
@@ -442,7 +442,7 @@ def list_response(req, tenant, items, filter_ops=None, orderby=True, count=True,
     more = end < total and (directory or top is None or end - skip < top)
     if more and page:
         body["@odata.nextLink"] = next_link(req, end)
-    body["value"] = [select(item, req) for item in page]
+    body["value"] = [select(public(item), req) for item in page]
     return Response(200, body)
 
 
