@@ -363,10 +363,12 @@ def test_job_with_custom_credential_type_secret_and_empty_certificate_file(awx_p
     assert job.proc.returncode == 0 and job.status == 'successful' and job.rc == '0', job.explain()
     assert_tenant_converged(emu)
     assert_secret_not_shown(job, emu.client_secret)
-    # A second job changes nothing (the same idempotence as from a shell).
+    # A second job (a scheduled run with nothing to do) changes nothing and sends no Graph write.
+    mark = emu.mark()
     rerun = run_job(pdd, emu, env, ident='2')
     assert rerun.status == 'successful', rerun.explain()
     assert sum(rerun.recap().get('changed', {}).values()) == 0, rerun.recap()
+    assert emu.writes_since(mark) == []
 
 
 def test_job_with_custom_credential_type_certificate(awx_project, start_emulator, tmp_path):
