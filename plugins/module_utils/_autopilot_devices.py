@@ -384,7 +384,8 @@ def update_requests(device_id, spec, changes):
     """The Graph action calls that apply ``changes`` to one registered device, as $batch items.
 
     Group tag and display name go through one ``updateDeviceProperties``; the user through
-    ``assignUserToDevice`` (with the friendly name) or ``unassignUserFromDevice``.
+    ``assignUserToDevice`` (with the friendly name) or ``unassignUserFromDevice``. Each sets values, so sending it
+    twice changes nothing more: ``repeatable`` lets the client send it again after a lost answer.
     """
     base = "%s/%s" % (DEVICES_PATH, device_id)
     calls = []
@@ -394,14 +395,14 @@ def update_requests(device_id, spec, changes):
     if "display_name" in changes:
         props["displayName"] = spec["display_name"]
     if props:
-        calls.append({"method": "POST", "url": base + "/updateDeviceProperties", "body": props})
+        calls.append({"method": "POST", "url": base + "/updateDeviceProperties", "body": props, "repeatable": True})
     if "assigned_user" in changes or "addressable_user_name" in changes:
         if spec["assigned_user"]:
             body = {"userPrincipalName": spec["assigned_user"],
                     "addressableUserName": spec.get("addressable_user_name") or ""}
-            calls.append({"method": "POST", "url": base + "/assignUserToDevice", "body": body})
+            calls.append({"method": "POST", "url": base + "/assignUserToDevice", "body": body, "repeatable": True})
         else:
-            calls.append({"method": "POST", "url": base + "/unassignUserFromDevice"})
+            calls.append({"method": "POST", "url": base + "/unassignUserFromDevice", "repeatable": True})
     return calls
 
 
@@ -670,7 +671,9 @@ class DeviceSync(object):
         """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures."""
         self.pace(1)
         try:
-            self.client.post(SYNC_PATH)
+            # A second sync cannot do harm (Intune answers 409 or 429, warned below), so it may be sent again
+            # after a 5xx or a dropped connection.
+            self.client.post(SYNC_PATH, probe=lambda: None)
         except Exception as exc:  # GraphError (429 with a Retry-After longer than retry_max_delay is not retried)
             status = getattr(exc, "status", None)
             if status in (409, 429):

@@ -79,9 +79,15 @@ CLOUDS = {
 # Retry policy (docs/connection.md). 429 is retried for every method; the others only where repeating the
 # request cannot apply it twice (GET, PUT, PATCH, DELETE; POST only through a probe, see GraphClient.request).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
-BATCH_RETRY_STATUSES = frozenset((429, 503, 504))
+REPEATABLE_METHODS = frozenset(('GET', 'PUT', 'PATCH', 'DELETE'))
 BATCH_MAX = 20
 TOKEN_MIN_LIFETIME = 300
+
+
+def _repeatable(item):
+    """A $batch item that may be sent again after its answer was lost: an idempotent method, or a POST the caller
+    declared safe to repeat (``repeatable: True``)."""
+    return item['method'].upper() in REPEATABLE_METHODS or bool(item.get('repeatable'))
 
 
 class GraphError(Exception):
@@ -652,9 +658,13 @@ class GraphClient:
     def batch(self, requests_, api='beta'):
         """Run requests through $batch in chunks of 20; answers come back in request order.
 
-        Each item of ``requests_`` is ``{"method", "url", "body"?, "headers"?}``; each answer is
-        ``{"status", "headers", "body"}``. Inner 429/503/504 are sent again (waiting the largest inner Retry-After, or
-        the backoff) while the retry budget lasts; an inner POST only after 429. Other statuses are returned as they
+        Each item of ``requests_`` is ``{"method", "url", "body"?, "headers"?, "repeatable"?}``; each answer is
+        ``{"status", "headers", "body"}``. An item is repeatable when its method is GET, PUT, PATCH or DELETE, or when
+        the caller sets ``repeatable: True`` on a POST whose effect does not add up when sent twice (an action that
+        sets a value, such as ``assignUserToDevice``). Inner 429/500/502/503/504 of repeatable items are sent again
+        (waiting the largest inner Retry-After, or the backoff) while the retry budget lasts; any other inner POST only
+        after 429. The ``$batch`` POST itself is sent again after a 5xx or a broken connection only when every item is
+        repeatable (the answer may have been lost after the items were applied). Other statuses are returned as they
         are: use ``GraphError.from_parts`` to turn one into an error.
         """
         results = [None] * len(requests_)
@@ -679,8 +689,8 @@ class GraphClient:
                 if headers:
                     entry['headers'] = headers
                 body['requests'].append(entry)
-            only_reads = all(e['method'] == 'GET' for e in body['requests'])
-            answer = self.request('POST', '/$batch', api=api, json=body, probe=(lambda: None) if only_reads else None)
+            repeatable = all(_repeatable(requests_[i]) for i in pending)
+            answer = self.request('POST', '/$batch', api=api, json=body, probe=(lambda: None) if repeatable else None)
             by_id = dict((str(r.get('id')), r) for r in (answer or {}).get('responses') or [])
             retry, waits, reasons = [], [], set()
             for i in pending:
@@ -691,8 +701,7 @@ class GraphClient:
                 status = int(item.get('status') or 0)
                 headers = item.get('headers') or {}
                 results[i] = {'status': status, 'headers': headers, 'body': item.get('body')}
-                method = requests_[i]['method'].upper()
-                if status in BATCH_RETRY_STATUSES and (method != 'POST' or status == 429):
+                if status == 429 or (status in RETRY_STATUSES and _repeatable(requests_[i])):
                     retry.append(i)
                     reasons.add(str(status))
                     if status == 429:

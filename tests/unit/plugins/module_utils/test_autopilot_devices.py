@@ -229,12 +229,12 @@ def test_update_requests_shapes():
     calls = ad.update_requests("id1", s, {"group_tag": 1, "display_name": 1, "assigned_user": 1})
     assert calls == [
         {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/updateDeviceProperties",
-         "body": {"groupTag": "T", "displayName": "PC"}},
+         "body": {"groupTag": "T", "displayName": "PC"}, "repeatable": True},
         {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/assignUserToDevice",
-         "body": {"userPrincipalName": "a@b.com", "addressableUserName": "A"}},
+         "body": {"userPrincipalName": "a@b.com", "addressableUserName": "A"}, "repeatable": True},
     ]
     assert ad.update_requests("id1", spec("S1", assigned_user=""), {"assigned_user": 1}) == [
-        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/unassignUserFromDevice"}]
+        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/unassignUserFromDevice", "repeatable": True}]
 
 
 def test_import_record_only_sets_given_fields():
