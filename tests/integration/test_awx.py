@@ -9,9 +9,10 @@ ansible/awx-plugins), then run ``ansible-runner run <private_data_dir> -p playbo
 * ``project/``: the repository as a project sync leaves it (a copy without ``.git``: awx/main/tasks/jobs.py copies
   the project with ``shutil.copytree(..., ignore=ignore_patterns('.git'))``);
 * ``requirements_collections/``: what the project sync's ``ansible-galaxy collection install -r
-  collections/requirements.yml`` installed, run from the project root with ANSIBLE_COLLECTIONS_PATHS pointing
-  there (awx/playbooks/project_update.yml); the job gets ANSIBLE_COLLECTIONS_PATH(S) with that folder first
-  (awx/main/tasks/jobs.py ``build_env``);
+  collections/requirements.yml`` installed, run from the project root (awx/playbooks/project_update.yml; AWX
+  points it there with ANSIBLE_COLLECTIONS_PATHS, a name ansible-core 2.19 no longer reads, so the test uses
+  ANSIBLE_COLLECTIONS_PATH); the job gets both spellings with that folder first (awx/main/tasks/jobs.py
+  ``build_env``);
 * ``inventory/hosts``: the inventory as AWX hands it to a job, an executable script printing the JSON of the
   inventory AWX imported from the project's inventory source (``ansible-inventory --list --export``,
   awx/main/tasks/jobs.py ``RunInventoryUpdate.build_args`` and ``write_inventory_file``), so variables arrive
@@ -253,6 +254,7 @@ def run_job(pdd, emu, envvars, extravars=None, ident='1', cmdline=None):
     cols = str(pdd / 'requirements_collections')
     awx_env = {
         # awx/main/tasks/jobs.py build_env: the project's collections first, for both spellings of the setting
+        'ANSIBLE_COLLECTIONS_PATHS': cols + ':~/.ansible/collections:/usr/share/ansible/collections',
         'ANSIBLE_COLLECTIONS_PATH': cols + ':~/.ansible/collections:/usr/share/ansible/collections',
         'ANSIBLE_FORCE_COLOR': 'False',
         'ANSIBLE_RETRY_FILES_ENABLED': 'False',
