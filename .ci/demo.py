@@ -2,14 +2,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``make demo``: run a playbook twice against a freshly started Graph emulator.
 
-By default the playbook is playbooks/user_driven_join.yml (role user_driven_join) with the example inventory
-playbooks/inventory/example (two sites). Starts ``python -m tests.graph_emulator`` (reading its ready line), runs the playbook with the
-environment pointing at it (AZURE_* / INTUNE_GRAPH_URL / REQUESTS_CA_BUNDLE, as a user would for a
-real tenant), runs it a second time to show that nothing changes, prints a summary of the tenant
-read back through Graph (ESPs with settings, assignments and priority; profiles and their assignments;
-groups and members; Autopilot devices with group tag, profile status, profile and user), and leaves ``.demo/requests.jsonl`` (every request the collection sent) and
-``.demo/tenant.json`` (the tenant afterwards). Exits non-zero when a run fails or a later run
-reports a change or sends a Graph write.
+By default the playbook is playbooks/user_driven_join.yml (role user_driven_join) with the example
+inventory playbooks/inventory/example (two sites). Starts ``python -m tests.graph_emulator`` (reading
+its ready line), runs the playbook with the environment pointing at it (AZURE_* / INTUNE_GRAPH_URL /
+REQUESTS_CA_BUNDLE, as a user would for a real tenant), runs it a second time to show that nothing
+changes, prints a summary of the tenant read back through Graph (ESPs with settings, assignments and
+priority; profiles and their assignments; groups and members; Autopilot devices with group tag,
+profile status, profile and user), and leaves ``.demo/requests.jsonl`` (every request the collection
+sent) and ``.demo/tenant.json`` (the tenant afterwards). Exits non-zero when a run fails or a later
+run reports a change or sends a Graph write.
 
     python .ci/demo.py [--playbook P] [--inventory I] [--extra-vars JSON] [--runs N] [-- emulator args...]
 """
@@ -57,6 +58,13 @@ ESP_SETTINGS = ('showInstallationProgress', 'installProgressTimeoutInMinutes', '
                 'allowDeviceUseOnInstallFailure', 'installQualityUpdates', 'selectedMobileAppIds', 'customErrorMessage')
 
 
+def shorten(value, width=40):
+    """A setting's value as JSON, long strings cut."""
+    if isinstance(value, str) and len(value) >= width:
+        value = value[:width - 3] + '...'
+    return json.dumps(value)
+
+
 def summarize(get):
     """The tenant as Graph shows it: ESPs, profiles, groups, Autopilot devices (reads through Graph beta/v1.0)."""
     groups = dict((g['id'], g) for g in get('/groups', api='v1.0'))
@@ -75,8 +83,7 @@ def summarize(get):
         assignments = get('/deviceManagement/deviceEnrollmentConfigurations/%s/assignments' % esp['id'])
         lines.append('  [priority %s] %s -> %s' % (esp.get('priority'), esp.get('displayName'),
                                                    ', '.join(target(a) for a in assignments) or 'not assigned'))
-        lines.append('      ' + ', '.join('%s=%s' % (k, json.dumps(esp[k]) if not isinstance(esp[k], str) or len(esp[k]) < 40
-                                                      else json.dumps(esp[k][:37] + '...')) for k in ESP_SETTINGS if k in esp))
+        lines.append('      ' + ', '.join('%s=%s' % (k, shorten(esp[k])) for k in ESP_SETTINGS if k in esp))
     profiles = get('/deviceManagement/windowsAutopilotDeploymentProfiles')
     profile_names = dict((p['id'], p['displayName']) for p in profiles)
     lines.append('Autopilot deployment profiles:')
