@@ -83,6 +83,8 @@ options:
   wait_timeout:
     description:
       - Seconds to wait after creating the group until the directory lists it (replication delay).
+      - Also how long a create whose answer was lost (a 5xx or a dropped connection) keeps looking for the group
+        by name before sending the create again, so that a group created during replication is never created twice.
     type: int
     default: 120
 notes:
@@ -303,6 +305,7 @@ def resource():
         build=build,
         defaults=defaults,
         after_create=after_create,
+        probe_timeout=lambda ctx: ctx.params["wait_timeout"],
         props=[
             Prop("description", "description"),
             Prop("mail_nickname", "mailNickname", create_only=True),
