@@ -66,7 +66,7 @@ options:
     description:
       - Whether Entra evaluates the dynamic rule (V(On)) or not (V(Paused)). New dynamic groups are created V(On).
     type: str
-    choices: [On, Paused]
+    choices: ["On", "Paused"]
   members:
     description:
       - The complete list of direct members of an assigned group; members not listed are removed.
