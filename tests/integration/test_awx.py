@@ -29,6 +29,9 @@ ansible/awx-plugins), then run ``ansible-runner run <private_data_dir> -p playbo
 The emulator's URLs and CA reach the job as environment variables (AZURE_AUTHORITY_HOST, INTUNE_GRAPH_URL,
 REQUESTS_CA_BUNDLE), as an AWX admin would add them with "Extra Environment Variables" for a private cloud.
 
+A check job with a per-site variable among the extra vars shows why docs/awx.md keeps site settings out of
+extra vars and surveys: the value wins over every site's host_vars.
+
 What is checked: the job status and rc that ansible-runner reports, the tenant read back from the emulator (not
 from the job's output), and that the secret appears in no job output or event. It does appear in
 ``env/envvars``: that file is ansible-runner's input, written here as ansible-runner's CLI needs it. AWX itself
@@ -92,8 +95,11 @@ def tool(name):
 
 def clean_env(**extra):
     """The test process's environment without anything that would steer Ansible or the modules, plus ``extra``."""
+    # PYTHONPATH goes too: the test runner may put a staged ansible_collections tree on it, and ansible-core
+    # scans sys.path for collections (COLLECTIONS_SCAN_SYS_PATH), which would hide the copy the job must use.
     env = dict((k, v) for k, v in os.environ.items()
-               if not k.startswith(('ANSIBLE_', 'AZURE_', 'INTUNE_', 'MSAL_')) and k not in harness._SCRUBBED)
+               if not k.startswith(('ANSIBLE_', 'AZURE_', 'INTUNE_', 'MSAL_')) and k not in harness._SCRUBBED
+               and k != 'PYTHONPATH')
     env['PATH'] = str(BIN) + os.pathsep + env.get('PATH', '')
     env['PYTHONDONTWRITEBYTECODE'] = '1'
     env.update(extra)
@@ -394,6 +400,27 @@ def test_job_with_custom_credential_type_certificate(awx_project, start_emulator
     assert objects(state, 'windowsAutopilotDeploymentProfiles') == []      # --tags kept the job to two steps
     key = ''.join(pem.split('-----')[2].split())
     harness.assert_no_secret(job.text(), key[:64], what='private key')
+
+
+def test_extra_vars_override_every_site(awx_project, start_emulator, tmp_path):
+    """Why docs/awx.md keeps site settings out of extra vars: a survey answer beats every site's host_vars.
+
+    A check job (AWX job type "Check" = --check, job tags in env/cmdline) with one per-site variable among the
+    extra vars: both sites' predicted profiles get that value, and nothing is written.
+    """
+    emu = start_emulator()
+    pdd = prepare_job(awx_project, tmp_path)
+    mark = emu.mark()
+    job = run_job(pdd, emu, azure_rm_injection(emu), extravars={'user_driven_join_locale': 'en-US'},
+                  cmdline='--check --diff --tags profile')
+    assert job.status == 'successful', job.explain()
+    assert emu.writes_since(mark) == []
+    predicted = {}
+    for event in job.events:
+        data = event.get('event_data', {})
+        if event.get('event') == 'runner_on_ok' and data.get('task', '').startswith('Deployment profile of the site'):
+            predicted[data['host']] = data['res']['diff']['after']['locale']
+    assert predicted == {'berlin': 'en-US', 'lyon': 'en-US'}, predicted     # host_vars say de-DE and fr-FR
 
 
 def test_execution_environment_definition_builds_a_context_with_the_collection_requirements(tmp_path):
