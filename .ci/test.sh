@@ -105,7 +105,7 @@ step_lint() {
 }
 
 step_docs() {
-    local dest="$1" out="$WORK/$2-docs" tarball m fqcn failed=0 n=0 role
+    local dest="$1" out="$WORK/$2-docs" tarball m failed=0 n=0 role
     mkdir -p "$out/dist" "$out/collections"
     ansible-galaxy collection build --output-path "$out/dist" "$dest" || return 1
     tarball="$(ls "$out/dist/${NS}-${NAME}-"*.tar.gz)" || return 1
@@ -114,36 +114,50 @@ step_docs() {
         cat "$out/install.log"; return 1
     fi
     export ANSIBLE_COLLECTIONS_PATH="$out/collections"
+    local modules=() roles=()
     for m in "$dest"/plugins/modules/*.py; do
-        [ -e "$m" ] || continue
-        fqcn="$NS.$NAME.$(basename "$m" .py)"
-        n=$((n + 1))
-        if ! ansible-doc --json "$fqcn" > "$out/doc.json" 2> "$out/doc.err" ||
-           ! python - "$fqcn" "$out/doc.json" <<'EOF'
-import json, sys
-fqcn, path = sys.argv[1], sys.argv[2]
-data = json.load(open(path))
-doc = (data.get(fqcn) or {}).get("doc")
-if not doc or not doc.get("short_description") or not doc.get("options"):
-    sys.exit("%s: no rendered documentation (short_description/options missing)" % fqcn)
-EOF
-        then
-            echo "ansible-doc FAILED for $fqcn:"; cat "$out/doc.err"; failed=1; continue
-        fi
-        if ! ansible-doc "$fqcn" > "$out/doc.txt" 2> "$out/doc.err" || grep -q 'ERROR' "$out/doc.err"; then
-            echo "ansible-doc (text) FAILED for $fqcn:"; cat "$out/doc.err"; failed=1; continue
-        fi
-        echo "ansible-doc ok: $fqcn ($(wc -l < "$out/doc.txt") lines)"
+        [ -e "$m" ] && modules+=("$NS.$NAME.$(basename "$m" .py)")
     done
     for role in "$dest"/roles/*/meta/argument_specs.yml; do
-        [ -e "$role" ] || continue
-        fqcn="$NS.$NAME.$(basename "$(dirname "$(dirname "$role")")")"
-        if ansible-doc -t role "$fqcn" > "$out/doc.txt" 2> "$out/doc.err"; then
-            echo "ansible-doc ok: role $fqcn"
-        else
-            echo "ansible-doc FAILED for role $fqcn:"; cat "$out/doc.err"; failed=1
-        fi
+        [ -e "$role" ] && roles+=("$NS.$NAME.$(basename "$(dirname "$(dirname "$role")")")")
     done
+    n=${#modules[@]}
+    # One ansible-doc call per type and format (each call costs seconds); a module missing from the
+    # JSON or without short_description/options fails the step, and so does any ERROR while rendering.
+    if [ "$n" -gt 0 ]; then
+        ansible-doc --json "${modules[@]}" > "$out/modules.json" 2> "$out/modules.err" || failed=1
+        ansible-doc "${modules[@]}" > "$out/modules.txt" 2>> "$out/modules.err" || failed=1
+    fi
+    if [ "${#roles[@]}" -gt 0 ]; then
+        ansible-doc -t role --json "${roles[@]}" > "$out/roles.json" 2> "$out/roles.err" || failed=1
+        ansible-doc -t role "${roles[@]}" > "$out/roles.txt" 2>> "$out/roles.err" || failed=1
+    fi
+    python - "$out" "$n" "${modules[@]}" "${roles[@]}" <<'EOF' || failed=1
+import json, os, sys
+out, n = sys.argv[1], int(sys.argv[2])
+modules, roles = sys.argv[3:3 + n], sys.argv[3 + n:]
+bad = 0
+for kind, names, key, needed in (("module", modules, "doc", ("short_description", "options")),
+                                 ("role", roles, "entry_points", ())):
+    if not names:
+        continue
+    path = os.path.join(out, kind + "s.json")
+    data = json.load(open(path)) if os.path.getsize(path) else {}
+    for name in names:
+        doc = (data.get(name) or {}).get(key)
+        missing = [field for field in needed if not (doc or {}).get(field)]
+        if not doc or missing:
+            print("ansible-doc FAILED for %s %s: %s" % (kind, name, "not rendered" if not doc else "no " + ", ".join(missing)))
+            bad = 1
+        else:
+            print("ansible-doc ok: %s %s" % (kind, name))
+for kind in ("modules", "roles"):
+    err = os.path.join(out, kind + ".err")
+    if os.path.exists(err) and "ERROR" in open(err).read():
+        print("ansible-doc reported errors for %s:\n%s" % (kind, open(err).read()))
+        bad = 1
+sys.exit(bad)
+EOF
     unset ANSIBLE_COLLECTIONS_PATH
     echo "$n module(s) documented"
     return "$failed"
