@@ -212,6 +212,14 @@ def test_plan_actions():
     assert "registered 2 times" in plan[6]["error_message"]
 
 
+def test_check_mode_assumes_an_earlier_task_imports_an_unregistered_serial():
+    plan = ad.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {}, check_mode=True)
+    assert plan[0]["action"] == "update" and plan[0]["assumed"] is True
+    assert plan[0]["changes"] == {"assigned_user": {"before": "", "after": "anna@contoso.com"}}
+    # the same spec in a real run cannot be planned
+    assert ad.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {})[0]["action"] == "failed"
+
+
 def test_device_changes_user_rules():
     dev = device("S1", userPrincipalName="Anna@Contoso.com", addressableUserName="Anna")
     assert ad.device_changes(spec("S1", assigned_user="anna@contoso.com"), dev) == {}
