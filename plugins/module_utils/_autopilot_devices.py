@@ -774,7 +774,8 @@ class DeviceSync(object):
                     timeout = exc
                 for entry in new:
                     entry["record"] = records.get(serial_key(entry["spec"]["serial_number"]), entry.get("record"))
-                self.cleanup_imports(records)
+                if params.get("cleanup_import_records", True):
+                    self.cleanup_imports(records)
             for entry in new:
                 record = entry.get("record")
                 if entry["action"] == "failed" or record is None:

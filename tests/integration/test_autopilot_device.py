@@ -156,6 +156,19 @@ def test_one_device_four_runs(run_playbook, emulator):
         assert result.task("Device")["devices"][0]["action"] == "unchanged"
 
 
+def test_import_records_kept_when_cleanup_is_off(run_playbook, emulator):
+    p = prefix()
+    serials = [p + "01", p + "02"]
+    devices = [{"serial_number": s, "hardware_identifier": hwid(s)} for s in serials]
+    mark = emulator.mark()
+    run_playbook(play(task("Devices", devices=devices, cleanup_import_records=False, **FAST))).assert_ok()
+    assert sorted(registered(emulator, p)) == serials
+    records = import_records(emulator, p)
+    assert sorted(r["serialNumber"] for r in records) == serials
+    assert all(r["state"]["deviceImportStatus"] == "complete" for r in records)
+    assert not [w for w in emulator.writes_since(mark) if w["method"] == "DELETE" or "$batch" in w["path"]]
+
+
 def test_250_devices_from_a_list_then_rerun_unchanged(run_playbook, emulator):
     p = prefix()
     devices = [{"serial_number": "%s%04d" % (p, i), "hardware_identifier": hwid("%s%04d" % (p, i))} for i in range(250)]
