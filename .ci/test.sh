@@ -19,7 +19,9 @@
 # test files but collects nothing fails the step.
 #
 # Other knobs: XDIST (workers for the integration and emulator suites, default 2; 0 = no xdist),
-# PYTEST_ARGS (extra pytest arguments), KEEP_WORK=1 (keep the temp dir with the staged copy).
+# PYTEST_ARGS (extra pytest arguments), KEEP_WORK=1 (keep the temp dir with the staged copy),
+# STEP_TIMEOUT (seconds one sanity or pytest step may take before it is stopped, default 2400, so a
+# hung test cannot eat CI's 90 minutes).
 
 set -uo pipefail
 
@@ -30,6 +32,7 @@ NAME=autopilot
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-$REPO/.venv}"
 XDIST="${XDIST:-2}"
+STEP_TIMEOUT="${STEP_TIMEOUT:-2400}"
 export PYTHONDONTWRITEBYTECODE=1
 export ANSIBLE_NOCOLOR=1
 export PY_COLORS=0
@@ -175,7 +178,7 @@ EOF
     mkdir -p "$HOME/.ansible/test/cache"
     cp "$REPO/.ci/ansible_test_get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
     pyv="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-    (cd "$dest" && ansible-test sanity --python "$pyv" --color no)
+    (cd "$dest" && timeout -k 30 "$STEP_TIMEOUT" ansible-test sanity --python "$pyv" --color no)
 }
 
 # run_pytest PASS STEP DEST DIR [pytest args...]
@@ -191,11 +194,15 @@ run_pytest() {
     fi
     # shellcheck disable=SC2086
     (cd "$dest" && PYTHONPATH="$(dirname "$(dirname "$(dirname "$dest")")")${PYTHONPATH:+:$PYTHONPATH}" \
-        python -m pytest "$dir" -p no:cacheprovider -rfEs --tb=short --junitxml="$junit" "$@" ${PYTEST_ARGS:-}) 2>&1 | tee "$log"
+        timeout -k 30 "$STEP_TIMEOUT" python -m pytest "$dir" -p no:cacheprovider -rfEs --tb=short --junitxml="$junit" "$@" ${PYTEST_ARGS:-}) 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line="$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
     LAST_DETAIL="${line:-pytest exit $rc}"
     if [ -f "$junit" ]; then PYTEST_RUNS+=("$junit"); fi
+    if [ "$rc" = 124 ]; then
+        echo "pytest did not finish within STEP_TIMEOUT=${STEP_TIMEOUT}s: stopped"
+        LAST_DETAIL="timed out after ${STEP_TIMEOUT}s"
+    fi
     if [ "$rc" = 5 ]; then
         echo "pytest collected no tests from $dir although it has test files: failing the step"
         LAST_DETAIL="exit 5: no tests collected"
