@@ -181,19 +181,39 @@ EOF
     (cd "$dest" && timeout -k 30 "$STEP_TIMEOUT" ansible-test sanity --python "$pyv" --color no)
 }
 
+# unit_pythonpath: a directory holding ansible_collections/NS/NAME -> the repo (a symlink is enough
+# for Python imports, unlike for ansible-test).
+unit_pythonpath() {
+    local base="$WORK/pythonpath"
+    if [ ! -e "$base/ansible_collections/$NS/$NAME" ]; then
+        mkdir -p "$base/ansible_collections/$NS"
+        ln -s "$REPO" "$base/ansible_collections/$NS/$NAME"
+    fi
+    echo "$base"
+}
+
 # run_pytest PASS STEP DEST DIR [pytest args...]
 run_pytest() {
     local pass="$1" step="$2" dest="$3" dir="$4" junit log rc line
     shift 4
     junit="$WORK/junit-$pass-$step.xml"
     log="$WORK/pytest-$pass-$step.log"
-    if [ -z "$(find "$dest/$dir" -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]; then
+    if [ -z "$(find "$REPO/$dir" -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]; then
         echo "no test files under $dir yet: step skipped"
         LAST_DETAIL="skipped: no tests yet in $dir"
         return 0
     fi
+    # From the repo root (as a developer runs them), not from the staged copy: inside an
+    # ansible_collections/ tree ansible-galaxy and ansible-builder see the collection as already
+    # installed, which changes what the AWX tests observe. PYTHONPATH (for
+    # `import ansible_collections.intune.autopilot`) only for the unit tests, for the same reason:
+    # ansible scans sys.path for collections.
+    local pythonpath="${PYTHONPATH:-}"
+    if [ "$step" = units ]; then
+        pythonpath="$(unit_pythonpath)${pythonpath:+:$pythonpath}"
+    fi
     # shellcheck disable=SC2086
-    (cd "$dest" && PYTHONPATH="$(dirname "$(dirname "$(dirname "$dest")")")${PYTHONPATH:+:$PYTHONPATH}" \
+    (cd "$REPO" && PYTHONPATH="$pythonpath" \
         timeout -k 30 "$STEP_TIMEOUT" python -m pytest "$dir" -p no:cacheprovider -rfEs --tb=short --junitxml="$junit" "$@" ${PYTEST_ARGS:-}) 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line="$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
