@@ -100,7 +100,7 @@ def test_tutorial_profile_check_real_check_real(tenant, run_playbook):
     [assignment_id] = profile['_assignments']
     assert assignment_id == '%s_%s' % (profile['id'], group_id(tenant, 'Autopilot devices'))
     # The POST carried the current property names only.
-    [create] = [e for e in tenant.log_entries() if e['method'] == 'POST' and e['path'] == PROFILE_PATH]
+    [create] = [e for e in tenant.requests_since(mark) if e['method'] == 'POST' and e['path'] == PROFILE_PATH]
     body = create['request_body']
     assert 'outOfBoxExperienceSetting' in body and 'outOfBoxExperienceSettings' not in body
     assert not set(body) & {'language', 'extractHardwareHash', 'enableWhiteGlove'}
