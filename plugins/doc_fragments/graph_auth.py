@@ -130,9 +130,14 @@ notes:
     and timeouts are retried for GET, PUT, PATCH and DELETE with exponential backoff and jitter (2 s, 4 s, 8 s... up to
     O(retry_max_delay), each wait a random point in its upper half, or the C(Retry-After) of a C(503)). A POST that
     creates something is retried after C(429) only; after a C(5xx) or a lost connection the module first reads the
-    object back by its natural key and returns it if the POST was applied, so nothing is created twice. At most
-    O(max_retries) retries and 300 seconds of waiting per request. Each retry prints a warning naming the request,
-    the reason, the attempt and the wait. A C(401) fetches a new token once."
+    object back by its natural key and returns it if the POST was applied, so nothing is created twice; for
+    Entra groups it keeps looking for up to aad_group's C(wait_timeout), because a new group is listed only
+    after directory replication. A C($batch) is sent again after a C(5xx) or a lost connection only when every
+    request in it is safe to repeat (GET, PUT, PATCH, DELETE, or an action that sets a value such as
+    C(assignUserToDevice)); its inner C(429), C(500), C(502), C(503) and C(504) answers follow the same rules. At
+    most O(max_retries) retries and 300 seconds of waiting per request. Each retry prints a warning naming the
+    request, the reason, the attempt and the wait. A C(401) fetches a new token once. Token requests are msal's
+    and are not retried."
   - "Token cache: with O(token_cache=true) the msal token cache is kept in a file readable only by its owner (mode
     0600, directory 0700) under C($XDG_CACHE_HOME/intune.autopilot/) or C(~/.cache/intune.autopilot/), one file per
     authority, tenant and client. It holds access tokens, never the secret, certificate or password. A corrupt file

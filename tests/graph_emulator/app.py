@@ -128,7 +128,7 @@ class GraphApp:
             return self._token_answer(method, target, None, status, body, request_id, client_request_id)
         if len(segments) == 4 and segments[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
             form = auth.parse_form(raw_body)
-            fault = self.faults.pick(method, path, path, droppable=True) if self.faults.rules else None
+            fault = self.faults.pick(method, path, path, droppable=True, scripted_only=True) if self.faults.rules else None
             if fault is not None and fault.kind.startswith("drop"):
                 self.log.append({"ts": self.tenant.clock.iso(), "method": method, "path": target, "status": None,
                                  "request_body": form, "response_body": None, "request_id": request_id, "fault": fault.kind})

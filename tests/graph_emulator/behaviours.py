@@ -162,8 +162,9 @@ class Faults:
             return {"seed": self.seed, "rate": self.rate, "kinds": list(self.kinds), "retry_after": self.retry_after,
                     "slow_ms": self.slow_ms, "rules": [dict(r) for r in self.rules], "injected": dict(self.counters)}
 
-    def pick(self, method, path, full_path, droppable=True):
-        """The fault for this request, or ``None``. ``path`` is without the version prefix and query."""
+    def pick(self, method, path, full_path, droppable=True, scripted_only=False):
+        """The fault for this request, or ``None``. ``path`` is without the version prefix and query.
+        ``scripted_only``: rules only, no random draw (token requests: the random rate is per Graph request)."""
         with self.lock:
             for rule in self.rules:
                 if rule["count"] == 0:
@@ -178,7 +179,7 @@ class Faults:
                     rule["count"] -= 1
                 self.counters[rule["fault"]] += 1
                 return Fault(rule["fault"], rule["retry_after"], rule["slow_ms"])
-            if self.rate and self.rng.random() < self.rate:
+            if self.rate and not scripted_only and self.rng.random() < self.rate:
                 kinds = [k for k in self.kinds if droppable or not k.startswith("drop")] or ["500"]
                 kind = self.rng.choice(kinds)
                 self.counters[kind] += 1

@@ -65,3 +65,8 @@ def writes_since(request):
         return emu.writes_since(mark)
 
     return since
+
+
+# Figures of the fault tests (issue 9), printed at the end of the run: the hooks must live in a conftest that the
+# xdist controller loads (it never imports test modules). See conftest_faults.py.
+from tests.integration.conftest_faults import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401 pylint: disable=unused-import,wrong-import-position
