@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: authenticated Graph GETs per second on one keep-alive connection.
 
 Starts ``python -m tests.graph_emulator`` as a subprocess (as the demo runs it), takes a token for the
@@ -43,7 +42,7 @@ def run(session, url, headers, count, pid):
     timings = []
     server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
     start = time.perf_counter()
-    for _ in range(count):
+    for _dummy in range(count):
         began = time.perf_counter()
         answer = session.get(url, headers=headers)
         timings.append(time.perf_counter() - began)
@@ -76,11 +75,11 @@ def main():
         headers = {"Authorization": "Bearer " + token}
         print("emulator start -> ready line: %.2f s" % startup)
         print("%-50s %8s %8s %8s %12s %12s" % ("path (one keep-alive connection)", "req/s", "p50 ms", "p95 ms",
-                                                "server CPU ms", "CPU-bound/s"))
+                                               "server CPU ms", "CPU-bound/s"))
         for path in PATHS:
             url = ready["url"] + path
             run(session, url, headers, args.warmup, proc.pid)
-            results = [run(session, url, headers, args.requests, proc.pid) for _ in range(args.runs)]
+            results = [run(session, url, headers, args.requests, proc.pid) for _dummy in range(args.runs)]
             print("%-50s %8.0f %8.2f %8.2f %12.2f %12.0f" % ((path,) + tuple(statistics.median(r[i] for r in results)
                                                                              for i in range(5))))
         print("(median of %d runs of %d sequential GETs each; 'CPU-bound/s' = requests per second of CPU spent by\n"

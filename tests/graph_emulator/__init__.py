@@ -10,6 +10,3 @@ def __getattr__(name):
         from .server import Emulator
         return Emulator
     raise AttributeError(name)
-
-
-__all__ = ["Emulator"]

@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import auth, batch, control, core, seed
-from . import directory  # noqa: F401  (registers routes)
 from .behaviours import RETRY_AFTER_KINDS, Faults, Throttle, fault_error
 from .requestlog import RequestLog
 
-for _module in ("enrollment", "autopilot"):
+for _module in ("directory", "enrollment", "autopilot"):  # importing them registers their routes
     __import__("%s.%s" % (__package__, _module))
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"

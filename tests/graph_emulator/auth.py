@@ -122,7 +122,7 @@ class Registry:
         """The application a ``Bearer`` header belongs to, or a 401 in Graph's words."""
         if not authorization:
             raise GraphHTTPError(401, "InvalidAuthenticationToken", "Access token is empty.")
-        scheme, _, token = authorization.partition(" ")
+        scheme, _dummy, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise GraphHTTPError(401, "InvalidAuthenticationToken", "Access token is empty.")
         token = token.strip()
@@ -218,7 +218,7 @@ def token(registry, tenant, base_url, segment, form, authorization=None):
         return tenant_not_found(tenant, segment)
     if authorization and authorization.lower().startswith("basic "):
         try:
-            user, _, password = base64.b64decode(authorization[6:].strip()).decode().partition(":")
+            user, _dummy, password = base64.b64decode(authorization[6:].strip()).decode().partition(":")
             form.setdefault("client_id", unquote(user))
             form.setdefault("client_secret", unquote(password))
         except (ValueError, UnicodeDecodeError):

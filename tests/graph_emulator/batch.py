@@ -99,7 +99,7 @@ def handle(app, req):
                                          "innerError": {"request-id": request_id}}}}
         else:
             inner = _inner_request(req, item)
-            response, _ = app.dispatch(inner, batch_request_id=req.request_id)
+            response, _dummy = app.dispatch(inner, batch_request_id=req.request_id)
             headers = {k: v for k, v in response.headers.items() if k.lower() not in ("client-request-id",)}
             if response.body is not None:
                 headers.setdefault("Content-Type", "application/json" if not isinstance(response.body, str) else "text/plain")

@@ -48,7 +48,7 @@ FAULT_ERRORS = {
     503: ("serviceNotAvailable", "The service is temporarily unavailable for maintenance or is overloaded. You may repeat "
                                  "the request after a delay, which may be specified in a Retry-After header."),
     504: ("GatewayTimeout", "The server, while acting as a proxy, did not receive a timely response from the upstream "
-                           "server it needed to access in attempting to complete the request."),
+                            "server it needed to access in attempting to complete the request."),
 }
 
 

@@ -150,7 +150,7 @@ def _count(req, tenant, set_name):
     items = tenant.listed(set_name)
     if "$filter" in req.query:
         try:
-            ast, _ = odata.parse_filter(req.query["$filter"])
+            ast, _dummy = odata.parse_filter(req.query["$filter"])
         except odata.FilterError as exc:
             raise _bad("Invalid filter clause: %s" % exc)
         items = [i for i in items if odata.matches(ast, public(i))]

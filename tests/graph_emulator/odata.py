@@ -34,6 +34,7 @@ CONTEXT_ROOT = "https://graph.microsoft.com"
 
 # --- the list helper ------------------------------------------------------------------------------
 
+
 def _error(directory, message, code=None):
     return GraphHTTPError(400, code or ("Request_BadRequest" if directory else "BadRequest"), message)
 
@@ -179,7 +180,7 @@ def list_response(req, tenant, items, filter_ops=None, orderby=True, count=True,
         if orderby is False:
             raise _error(directory, "Query option '$orderby' is not supported on this resource.")
         if orderby is not True:
-            refused = [name for name, _ in keys if name not in orderby]
+            refused = [name for name, _dummy in keys if name not in orderby]
             if refused:
                 raise _error(directory, "Sorting by '%s' is not supported. Supported: %s." % (refused[0], ", ".join(sorted(orderby))))
         if directory and raw_filter is not None and not (advanced and want_count):

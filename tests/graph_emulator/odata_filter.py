@@ -229,7 +229,7 @@ def _eval(node, item, env):
         return {"startswith": subject.startswith, "endswith": subject.endswith,
                 "contains": subject.__contains__}[node[1]](needle)
     if kind == "lambda":
-        _, lam, path, var, body = node
+        _dummy, lam, path, var, body = node
         values = _resolve(path, item, env) or []
         results = [_eval(body, item, dict(env, **{var: v})) for v in values]
         return any(results) if lam == "any" else all(results)

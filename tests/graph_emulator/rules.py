@@ -195,9 +195,9 @@ def evaluate(ast, entity):
     if kind == "not":
         return not evaluate(ast[1], entity)
     if kind == "cmp":
-        _, _, prop, op, value = ast
+        _dummy1, _dummy2, prop, op, value = ast
         return _single(op, _prop(entity, prop), value)
-    _, quantifier, _, prop, op, value = ast
+    _dummy1, quantifier, _dummy2, prop, op, value = ast
     values = _prop(entity, prop) or []
     results = [_single(op, v, value) for v in values]
     return any(results) if quantifier == "any" else bool(results) and all(results)

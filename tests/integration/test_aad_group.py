@@ -119,7 +119,7 @@ def test_members_are_added_and_removed(run_playbook, emulator):
 
 def test_duplicate_names_fail_and_name_the_count(run_playbook, emulator):
     name = unique("Twice")
-    for _ in range(2):
+    for _dummy in range(2):
         emulator.seed({"sets": {"groups": [{"id": str(uuid.uuid4()), "displayName": name, "mailEnabled": False,
                                             "mailNickname": "twice", "securityEnabled": True, "groupTypes": []}]}})
     mark = emulator.mark()

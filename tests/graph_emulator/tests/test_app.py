@@ -43,7 +43,7 @@ def test_http_basic_client_authentication(emulator):
 
 
 def test_keep_alive_connection_is_reused(graph):
-    for _ in range(5):
+    for _dummy in range(5):
         assert graph.get("/users").status_code == 200
     pool = graph.session.get_adapter("https://").poolmanager.pools
     assert sum(p.num_connections for p in pool._container.values()) == 1

@@ -41,7 +41,7 @@ def test_token_by_certificate_ps256_with_msal(emulator):
 
 
 def test_token_by_certificate_rs256_thumbprint_with_msal(emulator):
-    key, _ = _cert_parts(emulator.cert_path)
+    key, _dummy = _cert_parts(emulator.cert_path)
     app = _msal_app(emulator, emulator.cert_client_id, {"private_key": key, "thumbprint": emulator.cert_thumbprint},
                     http_client=PinnedSession(emulator.ca_path))
     result = app.acquire_token_for_client(scopes=[SCOPE])

@@ -11,7 +11,7 @@ from .test_directory import security_group
 def test_throttling_429_retry_after_then_advance(graph, emulator, control):
     # A long window, so that a slow (loaded) machine cannot let the window slide between the calls.
     control("PATCH", "settings", {"throttle": True, "throttle_requests": 3, "throttle_writes": 2, "throttle_window": 600})
-    for _ in range(3):
+    for _dummy in range(3):
         assert graph.get("/users").status_code == 200
     throttled = graph.get("/users")
     assert throttled.status_code == 429
@@ -38,7 +38,7 @@ def test_throttling_write_limit(graph, emulator, control):
 
 def test_throttling_off_by_default(graph, control):
     control("PATCH", "settings", {"throttle_requests": 1})
-    assert all(graph.get("/users").status_code == 200 for _ in range(3))
+    assert all(graph.get("/users").status_code == 200 for _dummy in range(3))
 
 
 @pytest.mark.parametrize("kind,status,retry_after", [
@@ -94,7 +94,7 @@ def test_random_faults_are_seeded(graph, control):
     def run():
         control("DELETE", "faults")
         control("POST", "faults", {"rate": 0.5, "seed": 7, "kinds": ["500", "503"]})
-        return [graph.get("/users").status_code for _ in range(20)]
+        return [graph.get("/users").status_code for _dummy in range(20)]
     first, second = run(), run()
     assert first == second
     assert {200, 500, 503} >= set(first) and 200 in first and (500 in first or 503 in first)

@@ -124,7 +124,7 @@ EXISTING = {"id": "t1", "displayName": "Alpha", "description": "old", "colors": 
 
 def test_create_check_mode_predicts_without_id_and_writes_nothing():
     client = FakeClient()
-    result, _ = run(client, dict(description="new", colors=["red"]), check_mode=True)
+    result, _dummy = run(client, dict(description="new", colors=["red"]), check_mode=True)
     assert result["changed"] is True
     assert "id" not in result["thing"]
     assert result["thing"]["description"] == "new"
@@ -135,7 +135,7 @@ def test_create_check_mode_predicts_without_id_and_writes_nothing():
 def test_create_sends_odata_type_and_reads_back():
     client = FakeClient()
     calls = []
-    result, _ = run(client, dict(description="new", priority=2, tags=["a"]), writer_calls=calls)
+    result, _dummy = run(client, dict(description="new", priority=2, tags=["a"]), writer_calls=calls)
     posts = [c for c in client.writes() if c[0] == "POST"]
     assert posts[0] == ("POST", "/things", {"description": "new", "displayName": "Alpha", "@odata.type": "#microsoft.graph.thing"})
     assert posts[1][1] == "/things/id-1/tags"
@@ -146,7 +146,7 @@ def test_create_sends_odata_type_and_reads_back():
 
 def test_unchanged_when_only_set_options_match():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(description="old", colors=["blue", "red", "red"], settings={"a": 1}, tags=["x"]))
+    result, _dummy = run(client, dict(description="old", colors=["blue", "red", "red"], settings={"a": 1}, tags=["x"]))
     assert result["changed"] is False
     assert client.writes() == []
     assert result["diff"]["before"] == result["diff"]["after"]
@@ -154,9 +154,9 @@ def test_unchanged_when_only_set_options_match():
 
 def test_patch_sends_only_the_differing_keys():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(description="old", colors=["red"], settings={"b": 5, "c": None}))
+    result, _dummy = run(client, dict(description="old", colors=["red"], settings={"b": 5, "c": None}))
     assert client.writes() == [("PATCH", "/things/t1", {"colors": ["red"], "settings": {"a": 1, "b": 5},
-                                                         "@odata.type": "#microsoft.graph.thing"})]
+                                                        "@odata.type": "#microsoft.graph.thing"})]
     assert result["diff"]["before"]["colors"] == ["blue", "red"]
     assert result["diff"]["after"]["colors"] == ["red"]
     assert client.items["t1"]["settings"] == {"a": 1, "b": 5}
@@ -165,7 +165,7 @@ def test_patch_sends_only_the_differing_keys():
 def test_check_mode_update_predicts_and_writes_nothing():
     client = FakeClient([EXISTING])
     calls = []
-    result, _ = run(client, dict(description="new", priority=1, tags=["y"]), check_mode=True, writer_calls=calls)
+    result, _dummy = run(client, dict(description="new", priority=1, tags=["y"]), check_mode=True, writer_calls=calls)
     assert result["changed"] is True
     assert result["thing"]["description"] == "new"
     assert result["thing"]["id"] == "t1"
@@ -176,7 +176,7 @@ def test_check_mode_update_predicts_and_writes_nothing():
 def test_writer_props_are_not_patched():
     client = FakeClient([EXISTING])
     calls = []
-    result, _ = run(client, dict(priority=1), writer_calls=calls)
+    result, _dummy = run(client, dict(priority=1), writer_calls=calls)
     assert client.writes() == []
     assert calls == [("t1", 1)]
     assert result["changed"] is True
@@ -185,7 +185,7 @@ def test_writer_props_are_not_patched():
 
 def test_create_only_difference_is_a_warning_not_a_write():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(nickname="other"))
+    result, _dummy = run(client, dict(nickname="other"))
     assert result["changed"] is False
     assert client.writes() == []
     assert "cannot be changed after creation" in result["warnings"][0]
@@ -193,7 +193,7 @@ def test_create_only_difference_is_a_warning_not_a_write():
 
 def test_relationship_add_and_remove():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(tags=["y"]))
+    result, _dummy = run(client, dict(tags=["y"]))
     assert client.writes() == [("POST", "/things/t1/tags", {"tag": "y"}), ("DELETE", "/things/t1/tags/x", None)]
     assert result["changed"] is True
 
@@ -208,16 +208,16 @@ def test_ambiguous_name_fails_and_names_the_count():
 
 def test_absent_clears_relationships_then_deletes():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(state="absent"))
+    result, _dummy = run(client, dict(state="absent"))
     assert client.writes() == [("DELETE", "/things/t1/tags/x", None), ("DELETE", "/things/t1", None)]
     assert result["changed"] is True and result["thing"] is None
 
 
 def test_absent_when_missing_is_unchanged_and_check_mode_writes_nothing():
     client = FakeClient([EXISTING])
-    result, _ = run(client, dict(state="absent"), check_mode=True)
+    result, _dummy = run(client, dict(state="absent"), check_mode=True)
     assert result["changed"] is True and client.writes() == []
-    result, _ = run(FakeClient(), dict(state="absent"))
+    result, _dummy = run(FakeClient(), dict(state="absent"))
     assert result["changed"] is False
 
 
@@ -233,7 +233,7 @@ def test_protected_object_is_refused():
 
 def test_odata_quote_doubles_single_quotes():
     client = FakeClient([dict(EXISTING, displayName="O'Brien devices")])
-    result, _ = run(client, dict(display_name="O'Brien devices", description="old"))
+    result, _dummy = run(client, dict(display_name="O'Brien devices", description="old"))
     assert result["changed"] is False
     assert ("GET", "/things", {"$filter": "displayName eq 'O''Brien devices'"}) in client.calls
 
