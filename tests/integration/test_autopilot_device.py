@@ -416,15 +416,18 @@ def test_bad_csv_fails_before_any_write_naming_lines(run_playbook, emulator, nam
     assert emulator.writes_since(mark) == []
 
 
-def test_good_csv_file_imports(run_playbook, emulator):
-    """The checked-in sample (UTF-8 with BOM, the five standard columns) imports; its user exists."""
+def test_good_csv_file_imports(run_playbook, emulator, tmp_path):
+    """The sample, written as Windows writes it (UTF-8 with BOM, CRLF, the five standard columns), imports;
+    its user exists. The repository keeps it LF without BOM: ansible-test sanity rejects both in any file."""
     seed_user(emulator, "pat.sample@contoso.example")
-    text = (FILES / "good_sample.csv").read_text(encoding="utf-8-sig")
+    text = (FILES / "good_sample.csv").read_text(encoding="utf-8")
+    sample = tmp_path / "good_sample.csv"
+    sample.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
     serials = [line.split(",")[0] for line in text.splitlines()[1:] if line.strip()]
     for serial in serials:
         for device in registered(emulator, serial).values():
             Graph(emulator).call("DELETE", "/deviceManagement/windowsAutopilotDeviceIdentities/" + device["id"])
-    out = run_playbook(play(task("Csv", csv_path=str(FILES / "good_sample.csv"), **FAST))).assert_ok().task("Csv")
+    out = run_playbook(play(task("Csv", csv_path=str(sample), **FAST))).assert_ok().task("Csv")
     assert out["summary"] == {"imported": len(serials), "total": len(serials)}
     state = emulator.state()["sets"]["windowsAutopilotDeviceIdentities"].values()
     mine = dict((d["serialNumber"], d) for d in state if d["serialNumber"] in serials)
