@@ -561,9 +561,21 @@ class DeviceSync(object):
             return found
         return self.list_devices()
 
-    def list_imports(self):
+    def list_imports(self, ids=()):
+        """This run's import records (by importId), and the records with ``ids`` (imports it adopted)."""
         records = self.client.list(IMPORTS_PATH)
-        return [r for r in records if r.get("importId") == self.import_id]
+        return [r for r in records if r.get("importId") == self.import_id or r.get("id") in ids]
+
+    def open_imports(self, entries):
+        """Import records still under way for serials this run would import: ``serial key -> record``.
+
+        They come from an earlier run that stopped waiting (``wait_timeout``) or from another tool. Importing
+        those serials again would end in 806 ZtdDeviceAlreadyAssigned once the first import completes, so the
+        run adopts them: it waits for them and cleans them up as its own.
+        """
+        keys = set(serial_key(e["spec"]["serial_number"]) for e in entries)
+        return dict((serial_key(r.get("serialNumber")), r) for r in self.client.list(IMPORTS_PATH)
+                    if serial_key(r.get("serialNumber")) in keys and import_status(r) not in IMPORT_TERMINAL)
 
     def resolve_users(self, specs):
         """Canonical UPN for each assigned user; unknown users are an :class:`InputError`."""
@@ -663,7 +675,7 @@ class DeviceSync(object):
             if self.remaining() <= 0:
                 raise WaitTimeout("import", dict((r.get("serialNumber"), import_status(r)) for r in pending))
             self.sleep(max(0.0, min(interval, self.remaining())))
-            for record in self.list_imports():
+            for record in self.list_imports(ids=set(r.get("id") for r in records.values())):
                 key = serial_key(record.get("serialNumber"))
                 if key in records:
                     records[key] = record
@@ -761,7 +773,12 @@ class DeviceSync(object):
         new = [e for e in plan if e["action"] == "import"]
         timeout = None
         if new:
-            records = self.import_devices(new)
+            adopted = self.open_imports(new)
+            if adopted:
+                self.warnings.append("An import was already under way for %d device(s) (%s); waiting for it instead of importing "
+                                     "them again." % (len(adopted), ", ".join(sorted(r.get("serialNumber") or "?" for r in adopted.values()))))
+            records = self.import_devices([e for e in new if serial_key(e["spec"]["serial_number"]) not in adopted])
+            records.update(adopted)
             for entry in new:
                 entry["record"] = records.get(serial_key(entry["spec"]["serial_number"]))
                 if entry["record"] is None:

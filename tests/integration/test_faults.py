@@ -459,6 +459,26 @@ def test_import_wait_timeout_names_serials_and_rerun_picks_up(start_emulator, co
            time.monotonic() - started)
 
 
+def test_rerun_while_the_import_is_still_under_way_waits_for_it(start_emulator, collections_path, request):
+    emu = start_emulator('--import-delay', '30')
+    serials = ['FLT-0301', 'FLT-0302']
+    started = time.monotonic()
+    first = run_tasks(emu, collections_path, device_task(serials, wait_timeout=2))
+    assert first.rc != 0 and first.tasks[-1]['result'].get('timed_out') is True
+
+    emu.advance(20)   # still under way: the import completes about 10 s (wall clock) into the re-run
+    second = run_tasks(emu, collections_path, device_task(serials, wait_timeout=120))
+    second.assert_ok()
+    imports = sent(emu, 'POST', '/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/import')
+    assert len(imports) == 1, 'the re-run imported again while the first import was under way'
+    assert 'An import was already under way for 2 device(s)' in second.output
+    assert sorted(d['serialNumber'] for d in objects(emu.state(), 'windowsAutopilotDeviceIdentities')) == serials
+    assert [r for r in objects(emu.state(), 'importedWindowsAutopilotDeviceIdentities')
+            if r['serialNumber'] in serials] == [], 'the adopted import records were not cleaned up'
+    record(request, 'autopilot_device: re-run while the import is under way', {}, 0,
+           retries_of(first) + retries_of(second), time.monotonic() - started)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # 4. the retry policy: documented, and visible when it acts
 # --------------------------------------------------------------------------------------------------------------
