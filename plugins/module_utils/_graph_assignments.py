@@ -145,6 +145,11 @@ def describe(resolver, key, value):
     return entry
 
 
+def read_described(client, path, resolver, api="beta"):
+    """The assignments of the object at ``path``, read in full and described by name (``_info`` modules)."""
+    return describe_all(resolver, current(client.list("%s/assignments" % path, api=api))[0])
+
+
 def describe_all(resolver, items):
     entries = [describe(resolver, k, v) for k, v in items.items()]
     return sorted(entries, key=lambda e: (e.get("group") or "", sorted(e.items())))

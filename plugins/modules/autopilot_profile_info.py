@@ -123,9 +123,7 @@ def run(module):
     profiles = info(ctx)
     for profile in profiles:
         if module.params["include_assignments"]:
-            items = module.client.list("%s/%s/assignments" % (PATH, profile["id"]), api="beta")
-            values, _ids = assign.current(items)
-            profile["assignments"] = assign.describe_all(ctx.resolver, values)
+            profile["assignments"] = assign.read_described(module.client, "%s/%s" % (PATH, profile["id"]), ctx.resolver)
         if module.params["include_devices"]:
             profile["assignedDevices"] = module.client.list("%s/%s/assignedDevices" % (PATH, profile["id"]), api="beta")
     return {"changed": False, "profiles": profiles}

@@ -279,15 +279,9 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_client imp
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, list_all)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
+from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import (
+    PATH, ESP_TYPE, DEFAULT_SUFFIX, is_default, is_esp, is_custom_esp)
 
-PATH = "/deviceManagement/deviceEnrollmentConfigurations"
-ESP_TYPE = "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration"
-ESP_TYPE_NAME = "windows10EnrollmentCompletionPageConfiguration"
-DEFAULT_TYPE = "defaultWindows10EnrollmentCompletionPageConfiguration"
-# A real tenant's default ESP carries the id "{tenantId}_DefaultWindows10EnrollmentCompletionPageConfiguration" and
-# may report deviceEnrollmentConfigurationType "windows10EnrollmentCompletionPageConfiguration" (field observation,
-# graph-api.md 1.6), so the id suffix is checked as well as the type.
-DEFAULT_SUFFIX = "_DefaultWindows10EnrollmentCompletionPageConfiguration"
 MAX_MESSAGE = 10000   # customErrorMessage "Max length is 10000" (the Graph resource page)
 MAX_APPS = 100        # "You can choose up to 100 apps" (memdocs windows-enrollment-status.md)
 
@@ -312,22 +306,6 @@ NEEDS_BLOCKING = (
 NOT_FOR_DEFAULT = ("display_name", "id", "description", "priority", "assignments", "scope_tags")
 
 
-def _type_name(item):
-    return (item.get("@odata.type") or "").lstrip("#").rsplit(".", 1)[-1]
-
-
-def is_default(item):
-    return (item.get("deviceEnrollmentConfigurationType") == DEFAULT_TYPE
-            or str(item.get("id") or "").endswith(DEFAULT_SUFFIX))
-
-
-def is_esp(item):
-    return (_type_name(item) == ESP_TYPE_NAME
-            or item.get("deviceEnrollmentConfigurationType") in (ESP_TYPE_NAME, DEFAULT_TYPE))
-
-
-def is_custom_esp(item):
-    return is_esp(item) and not is_default(item)
 
 
 def _engaged(option, value):

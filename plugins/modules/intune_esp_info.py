@@ -106,24 +106,7 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_client imp
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     GraphResource, Context, execute, info)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
-
-PATH = "/deviceManagement/deviceEnrollmentConfigurations"
-ESP_TYPE_NAME = "windows10EnrollmentCompletionPageConfiguration"
-DEFAULT_TYPE = "defaultWindows10EnrollmentCompletionPageConfiguration"
-# The same tests as intune_esp (a module cannot import another module): a real tenant's default ESP may report the
-# non-default type, so its id suffix counts too (graph-api.md 1.6, field observation).
-DEFAULT_SUFFIX = "_DefaultWindows10EnrollmentCompletionPageConfiguration"
-
-
-def is_default(item):
-    return (item.get("deviceEnrollmentConfigurationType") == DEFAULT_TYPE
-            or str(item.get("id") or "").endswith(DEFAULT_SUFFIX))
-
-
-def is_esp(item):
-    return ((item.get("@odata.type") or "").lstrip("#").rsplit(".", 1)[-1] == ESP_TYPE_NAME
-            or item.get("deviceEnrollmentConfigurationType") in (ESP_TYPE_NAME, DEFAULT_TYPE))
-
+from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import PATH, is_default, is_esp
 
 class Names(object):
     """The resolver's ``name`` that shows the id, with one warning per kind, when a name cannot be read
@@ -153,8 +136,7 @@ def run(module):
         esp["selected_apps"] = [names.name("app", i) for i in esp.get("selectedMobileAppIds") or []]
         esp["scope_tags"] = [names.name("scope tag", i) for i in esp.get("roleScopeTagIds") or []]
         if module.params["include_assignments"]:
-            items = module.client.list("%s/%s/assignments" % (PATH, esp["id"]), api="beta")
-            esp["assignments"] = targets.describe_all(names, targets.current(items)[0])
+            esp["assignments"] = targets.read_described(module.client, "%s/%s" % (PATH, esp["id"]), names)
     esps.sort(key=lambda e: (e["is_default"], e.get("priority") or 0, (e.get("displayName") or "").lower()))
     return {"changed": False, "esps": esps}
 
