@@ -306,8 +306,6 @@ NEEDS_BLOCKING = (
 NOT_FOR_DEFAULT = ("display_name", "id", "description", "priority", "assignments", "scope_tags")
 
 
-
-
 def _engaged(option, value):
     """Whether a dependent option is set to a value the portal only offers behind its parent setting."""
     if value is None:

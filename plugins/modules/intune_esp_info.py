@@ -108,6 +108,7 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource i
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
 from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import PATH, is_default, is_esp
 
+
 class Names(object):
     """The resolver's ``name`` that shows the id, with one warning per kind, when a name cannot be read
     (a missing permission: names are a convenience of a read-only module, not worth failing it)."""
