@@ -61,6 +61,8 @@ import uuid
 
 from urllib.parse import quote
 
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+
 # Up to this many requested serials are looked up one by one with $filter=contains(...); above it
 # (or when a serial cannot be put in a contains() filter) the whole device list is read in pages.
 # Ten filtered GETs cost the same as reading a 10,000-device tenant at 1,000 per page, and a
@@ -763,9 +765,9 @@ class DeviceSync(object):
                 for device in entry["devices"]:
                     calls.append({"method": "DELETE", "url": "%s/%s" % (DEVICES_PATH, device["id"])})
                     owners.append(entry)
-        for entry, answer in zip(owners, self.run_batch(calls)):
+        for entry, call, answer in zip(owners, calls, self.run_batch(calls)):
             if answer.get("status") not in (200, 204) and not (answer.get("status") == 404 and entry["action"] == "delete"):
-                _fail_entry(entry, answer)
+                _fail_entry(entry, answer, call)
         for entry in plan:
             entry["action"] = {"update": "updated", "delete": "deleted"}.get(entry["action"], entry["action"])
 
@@ -823,9 +825,9 @@ class DeviceSync(object):
                     for call in update_requests(found[0]["id"], entry["spec"], changes):
                         followups.append(call)
                         owners.append(entry)
-                for entry, answer in zip(owners, self.run_batch(followups)):
+                for entry, call, answer in zip(owners, followups, self.run_batch(followups)):
                     if answer.get("status") not in (200, 204):
-                        _fail_entry(entry, answer)
+                        _fail_entry(entry, answer, call)
             elif imported and not params.get("wait"):
                 self.warnings.append("wait is false: the import records of this run are left for Intune to process; "
                                      "run the task again to confirm the devices and apply display names")
@@ -889,14 +891,13 @@ def _assigned(device):
     return bool(device) and (device.get("deploymentProfileAssignmentStatus") or "").startswith(ASSIGNED_PREFIX)
 
 
-def _fail_entry(entry, answer):
-    body = answer.get("body") or {}
-    error = body.get("error") if isinstance(body, dict) else None
-    error = error or {}
+def _fail_entry(entry, answer, call):
+    """Mark ``entry`` failed with the $batch ``answer`` to ``call`` (its method and url name the permission on a 403)."""
+    error = GraphError.from_parts(answer.get("status"), answer.get("headers"), answer.get("body"), call["method"], call["url"])
     entry["action"] = "failed"
     entry["error_code"] = answer.get("status")
-    entry["error_name"] = error.get("code")
-    entry["error_message"] = error.get("message") or "HTTP %s" % answer.get("status")
+    entry["error_name"] = error.code
+    entry["error_message"] = error.message
 
 
 def _quote(value):

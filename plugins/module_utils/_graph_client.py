@@ -20,6 +20,14 @@ Facts it relies on, with their sources (see also docs/connection.md):
   503 may carry ``Retry-After`` too (concepts/errors.md).
 * JSON batching: at most 20 requests, responses may come in any order, each inner request is throttled on its own
   (concepts/json-batching.md).
+* Token requests: "You're expected to implement your own retry policies when calling MSAL", the token service answers
+  429 with ``Retry-After`` when overloaded, and 5xx errors are worth a retry (MicrosoftDocs/azure-docs:
+  includes/active-directory-develop-error-handling-retries.md, included by msal-error-handling-python.md). msal for
+  Python raises on a 5xx, returns the error object on a 4xx, and remembers a 429/5xx answer for its Retry-After
+  (5 s without one) so that an immediate second call gets the same error without a request (msal
+  throttled_http_client.py). :meth:`GraphClient.access_token` therefore retries 429, 5xx, ``temporarily_unavailable``
+  and transport errors under the same policy as Graph calls, honours Retry-After itself, and empties msal's
+  ``http_cache`` before each retry so that the retry reaches the service.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -90,6 +98,35 @@ def _repeatable(item):
     return item['method'].upper() in REPEATABLE_METHODS or bool(item.get('repeatable'))
 
 
+# The least-privileged Graph application permission for each kind of call the collection makes, read then write
+# (reference/graph-api.md section 7.5 and the permission table on each operation's page). Only used to say what to
+# grant when Graph answers 403: the first matching path prefix wins.
+PERMISSIONS = (
+    ('/deviceManagement/roleScopeTags', 'DeviceManagementRBAC.Read.All', 'DeviceManagementRBAC.ReadWrite.All'),
+    ('/deviceManagement/assignmentFilters', 'DeviceManagementConfiguration.Read.All',
+     'DeviceManagementConfiguration.ReadWrite.All'),
+    ('/deviceManagement/', 'DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'),
+    ('/deviceAppManagement/', 'DeviceManagementApps.Read.All', 'DeviceManagementApps.ReadWrite.All'),
+    ('/groups', 'Group.Read.All', 'Group.ReadWrite.All'),
+    ('/users', 'User.Read.All', 'User.ReadWrite.All'),
+    ('/devices', 'Device.Read.All', 'Device.ReadWrite.All'),
+)
+
+
+def permission_hint(method, url):
+    """What to grant after a 403 on ``method url`` (a full URL or a $batch-relative one), or ''."""
+    path = urlsplit(url or '').path
+    path = re.sub(r'^/(beta|v1\.0)(?=/)', '', path)
+    for prefix, read, write in PERMISSIONS:
+        if path == prefix.rstrip('/') or path.startswith(prefix.rstrip('/') + '/') or path.startswith(prefix + '('):
+            needed = read if (method or 'GET').upper() == 'GET' else write
+            if needed == 'Group.ReadWrite.All' and path == '/groups':
+                needed = 'Group.Create or Group.ReadWrite.All'
+            return (' The app registration probably lacks the Microsoft Graph application permission %s (or it was '
+                    'added without admin consent); see the permissions in the module documentation.' % needed)
+    return ''
+
+
 class GraphError(Exception):
     """One failed Graph (or token) call. ``status`` is None for transport errors."""
 
@@ -134,6 +171,8 @@ class GraphError(Exception):
         if not message:
             text = body if isinstance(body, str) else (jsonlib.dumps(body) if body else '')
             message = text.strip()[:300] or 'HTTP %s with an empty body' % status
+        if status == 403:
+            message += permission_hint(method, url)
         request_id = headers.get('request-id') or (inner.get('request-id') if isinstance(inner, dict) else None)
         date = (inner.get('date') if isinstance(inner, dict) else None) or headers.get('date')
         return cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
@@ -252,7 +291,10 @@ class GraphSession(_SessionBase):
     def request(self, method, url, **kwargs):  # pylint: disable=arguments-differ
         kwargs['verify'] = self._verify
         kwargs.setdefault('timeout', self._timeout)
-        return super(GraphSession, self).request(method, url, **kwargs)
+        response = super(GraphSession, self).request(method, url, **kwargs)
+        # msal does not hand the status and headers of a failed token answer back: keep them for the retry decision.
+        self.last_answer = (response.status_code, response.headers.get('Retry-After'))
+        return response
 
 
 class GraphClient:
@@ -294,6 +336,7 @@ class GraphClient:
         if token_cache_path is not False:
             self.token_cache_file = os.path.join(token_cache_path or default_cache_dir(), self._cache_file_name())
         self.session = GraphSession(verify=self.verify, timeout=timeout) if HAS_REQUESTS else None
+        self._msal_http_cache = {}  # msal's throttle memory; emptied before a token retry (see the module docstring)
         self.stats = {'requests': 0, 'retries': 0, 'throttled': 0, 'token_requests': 0, 'transport_errors': 0,
                       'by_status': {}}
         self._cache = None
@@ -391,9 +434,10 @@ class GraphClient:
                 identity = msal.UserAssignedManagedIdentity(client_id=self.managed_identity_client_id)
             else:
                 identity = msal.SystemAssignedManagedIdentity()
-            return msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._cache)
+            return msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._cache,
+                                              http_cache=self._msal_http_cache)
         kwargs = dict(client_credential=self._credential(), authority=self.authority, http_client=self.session,
-                      token_cache=self._cache)
+                      token_cache=self._cache, http_cache=self._msal_http_cache)
         if self.authority_url_override:
             kwargs['instance_discovery'] = False
         return msal.ConfidentialClientApplication(self.client_id, **kwargs)
@@ -422,6 +466,33 @@ class GraphClient:
         if cached:
             self._token, self._token_expires = cached
             return self._token
+        failures = 0
+        waited = 0.0
+        while True:
+            result, err, transient, retry_after = self._acquire_token()
+            if err is None:
+                break
+            failures += 1
+            delay = self._plan_retry(err, failures, waited, retry_after) if transient else None
+            if delay is None:
+                raise err
+            self._warn('Retrying the token request to %s: %s, attempt %d of %d, waiting %.1f s' % (
+                self.authority or 'the managed identity endpoint', err.code, failures + 1, self.max_retries + 1, delay))
+            self.stats['retries'] += 1
+            self._sleep(delay)
+            waited += delay
+            self._msal_http_cache.clear()
+        if result.get('token_source', 'identity_provider') == 'identity_provider':
+            self.stats['token_requests'] += 1
+        self._token = result['access_token']
+        self._token_expires = time.time() + int(result.get('expires_in') or 3600)
+        self._save_cache()
+        return self._token
+
+    def _acquire_token(self):
+        """One token attempt through msal: ``(result, error, transient, retry_after)``; ``error`` is None on success."""
+        if self.session is not None:
+            self.session.last_answer = None
         try:
             if self._app is None:
                 self._app = self._build_app()
@@ -431,20 +502,26 @@ class GraphClient:
                 result = self._app.acquire_token_for_client(scopes=[self.scope])
         except Exception as exc:  # msal raises ValueError, KeyError, requests and MsalServiceError types
             detail = '%s: %s' % (type(exc).__name__, exc)
-            if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError):
+            ssl_error = HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError)
+            if ssl_error:
                 detail += ' (set ca_path or REQUESTS_CA_BUNDLE to the CA that signed the server certificate)'
-            raise self._token_error(detail, code=type(exc).__name__)
-        if not isinstance(result, dict) or not result.get('access_token'):
-            result = result if isinstance(result, dict) else {}
-            code = result.get('error') or 'no_token'
-            raise self._token_error('%s: %s' % (code, result.get('error_description') or 'no access token returned'),
-                                    code=code)
-        if result.get('token_source', 'identity_provider') == 'identity_provider':
-            self.stats['token_requests'] += 1
-        self._token = result['access_token']
-        self._token_expires = time.time() + int(result.get('expires_in') or 3600)
-        self._save_cache()
-        return self._token
+            transport = HAS_REQUESTS and not ssl_error and isinstance(exc, (
+                requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError))
+            status, retry_after = self._last_token_answer()
+            transient = transport or status in RETRY_STATUSES
+            return None, self._token_error(detail, code=type(exc).__name__), transient, retry_after
+        if isinstance(result, dict) and result.get('access_token'):
+            return result, None, False, None
+        result = result if isinstance(result, dict) else {}
+        code = result.get('error') or 'no_token'
+        err = self._token_error('%s: %s' % (code, result.get('error_description') or 'no access token returned'), code=code)
+        status, retry_after = self._last_token_answer()
+        return None, err, status in RETRY_STATUSES or code == 'temporarily_unavailable', retry_after
+
+    def _last_token_answer(self):
+        """Status and Retry-After seconds of the last answer msal got, ``(None, None)`` when it sent nothing."""
+        status, header = getattr(self.session, 'last_answer', None) or (None, None)
+        return status, parse_retry_after(header)
 
     def _drop_token(self):
         """Forget the current token (after a 401) so the next one comes from the identity provider."""

@@ -49,6 +49,8 @@ class Fake(requests.adapters.BaseAdapter):
         self.graph = []
         self.tokens_issued = 0
         self.token_answer = None
+        self.token_answers = []  # consumed in order before token_answer; an exception instance is raised
+        self.token_posts = 0
         self.assertions = []
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
@@ -75,6 +77,9 @@ class Fake(requests.adapters.BaseAdapter):
         form = dict(x.split('=', 1) for x in (request.body or '').split('&'))
         if 'client_assertion' in form:
             self.assertions.append(requests.utils.unquote(form['client_assertion']))
+        self.token_posts += 1
+        if self.token_answers:
+            return self.token_answers.pop(0)
         if self.token_answer:
             return self.token_answer
         self.tokens_issued += 1
@@ -537,7 +542,95 @@ def test_token_service_error_mapped(fake, make):
     assert 'Failed to obtain a token' in str(exc.value) and exc.value.code
 
 
+def test_token_5xx_is_retried_and_reaches_the_service_again(fake, make):
+    # msal remembers a 5xx for 5 s and would answer a second call from that memory; the retry must reach Entra.
+    fake.token_answers = [(503, {}, 'Service Unavailable')]
+    fake.graph = [(200, {}, {'id': 'g'})]
+    client = make()
+    assert client.get('/groups/g') == {'id': 'g'}
+    assert fake.token_posts == 2
+    assert len(client.sleeps) == 1 and 1.0 <= client.sleeps[0] <= 2.0  # backoff 2 s, upper half
+    assert client.stats['retries'] == 1 and client.stats['token_requests'] == 1
+    assert client.warnings == ["Retrying the token request to https://login.test/%s: MsalServiceError, attempt 2 of 6, "
+                               "waiting %.1f s" % (TENANT, client.sleeps[0])]
+
+
+def test_token_429_honours_retry_after(fake, make):
+    fake.token_answers = [(429, {'Retry-After': '7'}, {'error': 'temporarily_unavailable',
+                                                       'error_description': 'AADSTS: too many requests'})]
+    fake.graph = [(200, {}, {'id': 'g'})]
+    client = make()
+    client.get('/groups/g')
+    assert client.sleeps == [7] and fake.token_posts == 2
+
+
+def test_token_connection_error_is_retried(fake, make):
+    fake.token_answers = [requests.exceptions.ConnectionError('connection reset by peer')]
+    fake.graph = [(200, {}, {'id': 'g'})]
+    client = make()
+    client.get('/groups/g')
+    assert fake.token_posts == 2 and client.stats['retries'] == 1
+
+
+def test_token_retries_end_with_the_last_error(fake, make):
+    fake.token_answer = (500, {}, 'oops')
+    client = make(max_retries=2)
+    with pytest.raises(GraphAuthError) as exc:
+        client.get('/groups/g')
+    assert fake.token_posts == 3 and len(client.sleeps) == 2
+    assert 'Failed to obtain a token' in str(exc.value)
+    assert fake.graph_calls() == []
+
+
+def test_token_retry_after_longer_than_retry_max_delay_is_not_waited(fake, make):
+    fake.token_answer = (429, {'Retry-After': '600'}, {'error': 'temporarily_unavailable', 'error_description': 'busy'})
+    client = make()
+    with pytest.raises(GraphAuthError) as exc:
+        client.get('/groups/g')
+    assert fake.token_posts == 1 and client.sleeps == []
+    assert 'Retry-After 600 s is longer than retry_max_delay 60 s' in str(exc.value)
+
+
+@pytest.mark.parametrize('answer', [
+    (401, {}, {'error': 'invalid_client', 'error_description': 'AADSTS7000215: Invalid client secret provided.'}),
+    (400, {}, {'error': 'unauthorized_client', 'error_description': 'AADSTS700016: Application not found.'}),
+    requests.exceptions.SSLError('certificate verify failed'),
+])
+def test_token_errors_that_a_retry_cannot_fix_are_not_retried(fake, make, answer):
+    fake.token_answer = answer if not isinstance(answer, Exception) else None
+    fake.token_answers = [answer] if isinstance(answer, Exception) else []
+    client = make()
+    with pytest.raises(GraphAuthError):
+        client.get('/groups/g')
+    assert fake.token_posts == 1 and client.sleeps == [] and client.stats['retries'] == 0
+
+
 # ---------------------------------------------------------------------------- error mapping
+
+@pytest.mark.parametrize('method, url, needed', [
+    ('GET', GRAPH + '/beta/deviceManagement/deviceEnrollmentConfigurations?$filter=x', 'DeviceManagementServiceConfig.Read.All'),
+    ('POST', '/deviceManagement/importedWindowsAutopilotDeviceIdentities/import', 'DeviceManagementServiceConfig.ReadWrite.All'),
+    ('GET', '/deviceManagement/roleScopeTags', 'DeviceManagementRBAC.Read.All'),
+    ('GET', GRAPH + '/beta/deviceManagement/assignmentFilters', 'DeviceManagementConfiguration.Read.All'),
+    ('GET', '/deviceAppManagement/mobileApps?$filter=x', 'DeviceManagementApps.Read.All'),
+    ('POST', GRAPH + '/v1.0/groups', 'Group.Create or Group.ReadWrite.All'),
+    ('PATCH', GRAPH + '/v1.0/groups/abc', 'Group.ReadWrite.All'),
+    ('GET', GRAPH + '/v1.0/groups/$count', 'Group.Read.All'),
+    ('GET', '/users/a@contoso.com?$select=id', 'User.Read.All'),
+    ("GET", GRAPH + "/v1.0/devices(deviceId='x')", 'Device.Read.All'),
+])
+def test_403_message_names_the_permission(method, url, needed):
+    body = graph_error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
+    err = GraphError.from_parts(403, {}, body, method, url)
+    assert err.message.startswith('Insufficient privileges to complete the operation. ')
+    assert ' permission %s (' % needed in err.message
+
+
+def test_403_on_an_unknown_path_and_other_statuses_get_no_hint():
+    body = graph_error(403, 'Forbidden', 'No.')
+    assert GraphError.from_parts(403, {}, body, 'GET', '/groupsettings').message == 'No.'
+    assert GraphError.from_parts(404, {}, body, 'GET', '/groups/x').message == 'No.'
+
 
 def test_graph_error_envelope(fake, make):
     fake.graph = [(400, {'request-id': 'hdr-rid'}, graph_error(400, 'Request_BadRequest', 'Invalid value'))]
@@ -751,9 +844,10 @@ def test_managed_identity(fake, make, monkeypatch, mi_client_id):
     captured = {}
 
     class MI(object):
-        def __init__(self, identity, http_client, token_cache=None):
+        def __init__(self, identity, http_client, token_cache=None, http_cache=None):  # msal's keywords
             captured['identity'] = dict(identity)
             captured['http_client'] = http_client
+            captured['http_cache'] = http_cache
 
         def acquire_token_for_client(self, resource):
             captured['resource'] = resource
@@ -765,6 +859,7 @@ def test_managed_identity(fake, make, monkeypatch, mi_client_id):
     client.get('/x')
     assert captured['resource'] == 'https://graph.microsoft.com'
     assert captured['http_client'] is client.session
+    assert captured['http_cache'] is client._msal_http_cache  # emptied before a token retry
     if mi_client_id:
         assert captured['identity'] == {'ManagedIdentityIdType': 'ClientId', 'Id': 'mi-client'}
     else:

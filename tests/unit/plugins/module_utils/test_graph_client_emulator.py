@@ -141,3 +141,39 @@ def test_reads_and_updates_converge_under_random_faults(emu, control, make):
     assert sum(injected.values()) >= 5
     assert client.stats['retries'] >= sum(v for k, v in injected.items() if k != 'slow')
     assert [g['description'] for g in emulator_groups(emu, 'Fault target')] == ['run 14']
+
+
+def test_token_service_faults_are_retried(emu, control, make):
+    """A 503, a 429 with Retry-After and a dropped connection from the token service, then a token: the call succeeds,
+    having waited the Retry-After, and the emulator saw four token requests (msal's throttle memory was bypassed)."""
+    control('POST', '/faults', {'rules': [{'path': '*/oauth2/v2.0/token', 'fault': '503'},
+                                          {'path': '*/oauth2/v2.0/token', 'fault': '429', 'retry_after': 3},
+                                          {'path': '*/oauth2/v2.0/token', 'fault': 'drop'}]})
+    client = make(token_cache_path=False)
+    assert client.list('/groups', api='v1.0') == []
+    assert control('GET', '/faults')['injected'] == {'503': 1, '429': 1, 'drop': 1}
+    token_posts = [r for r in control('GET', '/requests')['requests'] if r['path'].endswith('/oauth2/v2.0/token')]
+    assert [r['status'] for r in token_posts] == [503, 429, None, 200]
+    assert client.sleeps[1] == 3 and len(client.sleeps) == 3
+    assert client.stats['token_requests'] == 1 and client.stats['retries'] == 3
+
+
+def test_403_names_the_permission_to_grant(emu, control, make):
+    """An app holding only Group.Read.All: the emulator answers 403 Authorization_RequestDenied (concepts/errors.md), and
+    the error says which application permission the call needs; nothing is created."""
+    app = control('POST', '/apps', {'display_name': 'read-only app', 'roles': ['Group.Read.All']})
+    client = make(client_id=app['client_id'], client_secret=app['secret'], token_cache_path=False)
+    assert client.list('/groups', api='v1.0') == []
+    with pytest.raises(GraphError) as exc:
+        client.post('/groups', group_body('AP denied'), api='v1.0')
+    assert exc.value.status == 403 and exc.value.code == 'Authorization_RequestDenied'
+    assert 'application permission Group.Create or Group.ReadWrite.All' in str(exc.value)
+    assert emulator_groups(emu, 'AP denied') == []
+    with pytest.raises(GraphError) as exc:
+        client.get('/deviceManagement/windowsAutopilotDeviceIdentities')
+    assert 'application permission DeviceManagementServiceConfig.Read.All ' in str(exc.value)
+    answers = client.batch([{'method': 'POST', 'url': '/deviceManagement/windowsAutopilotSettings/sync'}])
+    assert answers[0]['status'] == 403
+    assert 'DeviceManagementServiceConfig.ReadWrite.All' in GraphError.from_parts(
+        answers[0]['status'], answers[0].get('headers'), answers[0].get('body'), 'POST',
+        '/deviceManagement/windowsAutopilotSettings/sync').message
