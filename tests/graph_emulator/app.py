@@ -134,8 +134,14 @@ class GraphApp:
                 return DROP
             if fault is not None and fault.kind in ("500", "502", "503", "504", "429", "429-no-retry-after"):
                 status = int(fault.kind[:3])
-                body = {"error": "temporarily_unavailable" if status != 429 else "slow_down",
-                        "error_description": "Injected fault %s." % fault.kind}
+                # A throttled client-credentials request gets "429 Too Many Requests, with a Retry-After: 60 header"
+                # (learn.microsoft.com/entra/msal/dotnet/advanced/client-and-server-throttling); the body is the text
+                # "Too Many Requests", not an OAuth error object (AzureAD/microsoft-authentication-library-for-dotnet
+                # issue 2855). The Retry-After here is the fault's (fault_retry_after), 60 in the real service.
+                if status == 429:
+                    body = "Too Many Requests"
+                else:
+                    body = {"error": "temporarily_unavailable", "error_description": "Injected fault %s." % fault.kind}
                 headers_out = {"Retry-After": str(fault.retry_after)} if fault.kind in ("429",) else {}
                 return self._token_answer(method, target, form, status, body, request_id, client_request_id,
                                           headers_out, fault.kind)

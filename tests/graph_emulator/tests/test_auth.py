@@ -147,12 +147,16 @@ def test_missing_permission_is_403(emulator, control, make_graph):
 
 
 def test_token_endpoint_scripted_faults(emulator, control):
-    """Scripted faults also reach the token endpoint: msal returns the error dict on 429 and raises on 5xx
+    """Scripted faults also reach the token endpoint. A 429 is Entra's for client credentials: the text "Too Many
+    Requests" with Retry-After, which msal cannot parse as JSON and raises on; msal raises on 5xx too
     (reference: emulator-and-auth.md section c, items 11 and 14)."""
     control("POST", "faults", {"rules": [{"path": "*/oauth2/v2.0/token", "fault": "429", "retry_after": 1},
                                          {"path": "*/oauth2/v2.0/token", "fault": "503"}]})
     app = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
-    assert app.acquire_token_for_client(scopes=[SCOPE])["error"] == "slow_down"
+    with pytest.raises(ValueError):
+        app.acquire_token_for_client(scopes=[SCOPE])
+    throttled = [r for r in control("GET", "requests")["requests"] if r["status"] == 429][-1]
+    assert throttled["response_body"] == "Too Many Requests"
     fresh = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
     with pytest.raises(msal.exceptions.MsalServiceError):
         fresh.acquire_token_for_client(scopes=[SCOPE])

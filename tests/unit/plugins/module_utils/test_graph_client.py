@@ -555,13 +555,18 @@ def test_token_5xx_is_retried_and_reaches_the_service_again(fake, make):
                                "waiting %.1f s" % (TENANT, client.sleeps[0])]
 
 
-def test_token_429_honours_retry_after(fake, make):
-    fake.token_answers = [(429, {'Retry-After': '7'}, {'error': 'temporarily_unavailable',
-                                                       'error_description': 'AADSTS: too many requests'})]
+@pytest.mark.parametrize('answer, wait', [
+    # Entra's answer for client credentials: text, "Retry-After: 60" (learn.microsoft.com/entra/msal/dotnet/advanced/
+    # client-and-server-throttling); msal raises ValueError on the text body.
+    ((429, {'Retry-After': '60'}, 'Too Many Requests'), 60),
+    ((429, {'Retry-After': '7'}, {'error': 'temporarily_unavailable', 'error_description': 'AADSTS: busy'}), 7),
+])
+def test_token_429_honours_retry_after(fake, make, answer, wait):
+    fake.token_answers = [answer]
     fake.graph = [(200, {}, {'id': 'g'})]
     client = make()
     client.get('/groups/g')
-    assert client.sleeps == [7] and fake.token_posts == 2
+    assert client.sleeps == [wait] and fake.token_posts == 2
 
 
 def test_token_connection_error_is_retried(fake, make):
