@@ -610,13 +610,15 @@ class GraphClient:
             return None
         return delay
 
-    def request(self, method, path, api='beta', params=None, json=None, headers=None, probe=None):
+    def request(self, method, path, api='beta', params=None, json=None, headers=None, probe=None, retry_429=True):
         """One Graph call with the retry policy of docs/connection.md. Returns parsed JSON or None.
 
         ``probe`` (POST only): after a 5xx or a broken connection the POST may have been applied. Before sending it
         again the client calls ``probe()``; an object it returns is returned as the POST's result, None means "not
         applied" and the POST is sent again. Without a probe a POST is retried only after 429 (rejected, not
         processed) or a connect timeout (never sent). ``probe=lambda: None`` declares a POST safe to repeat.
+        ``retry_429=False`` raises the first 429 instead of waiting: for calls whose 429 is a rule of the action
+        rather than throttling (the Autopilot sync answers 429 within 10 minutes of the previous sync).
         """
         method = method.upper()
         url = self.url(path, api, params)
@@ -647,7 +649,7 @@ class GraphClient:
                 err = self._error_from(response, method, url)
                 if method == 'DELETE' and response.status_code == 404 and maybe_applied:
                     return None  # an earlier attempt that failed in transit did delete it
-                if response.status_code not in RETRY_STATUSES:
+                if response.status_code not in RETRY_STATUSES or (response.status_code == 429 and not retry_429):
                     raise err
                 if response.status_code == 429:
                     self.stats['throttled'] += 1
@@ -702,8 +704,8 @@ class GraphClient:
             params = None  # the nextLink already carries every query option
         return items
 
-    def post(self, path, json=None, api='beta', headers=None, probe=None):
-        return self.request('POST', path, api=api, json=json, headers=headers, probe=probe)
+    def post(self, path, json=None, api='beta', headers=None, probe=None, retry_429=True):
+        return self.request('POST', path, api=api, json=json, headers=headers, probe=probe, retry_429=retry_429)
 
     def patch(self, path, json, api='beta', headers=None):
         return self.request('PATCH', path, api=api, json=json, headers=headers)

@@ -610,6 +610,14 @@ def test_token_errors_that_a_retry_cannot_fix_are_not_retried(fake, make, answer
     assert fake.token_posts == 1 and client.sleeps == [] and client.stats['retries'] == 0
 
 
+def test_retry_429_false_raises_the_first_429(fake, make):
+    fake.graph = [(429, {}, graph_error(429, 'TooManyRequests', 'Sync within 10 minutes of the previous sync.'))]
+    client = make()
+    with pytest.raises(GraphError) as exc:
+        client.post('/deviceManagement/windowsAutopilotSettings/sync', retry_429=False)
+    assert exc.value.status == 429 and client.sleeps == [] and len(fake.graph_calls()) == 1
+
+
 # ---------------------------------------------------------------------------- error mapping
 
 @pytest.mark.parametrize('method, url, needed', [
