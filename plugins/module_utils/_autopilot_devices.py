@@ -19,7 +19,8 @@ Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each w
   ``{"importedWindowsAutopilotDeviceIdentities": [...]}`` answers 200 and ``{"value": [...]}``
   (microsoft-graph-docs-contrib: api-reference/beta/api/intune-enrollment-importedwindowsautopilotdeviceidentity-import.md).
   Each record carries ``serialNumber``, ``hardwareIdentifier`` (base64), ``productKey``, ``groupTag``,
-  ``assignedUserPrincipalName`` and the caller-chosen ``importId``; its ``state.deviceImportStatus``
+  ``assignedUserPrincipalName`` and ``importId`` (sent, but not relied on: a real answer showed it equal to
+  the record id, NOT-DOCS MSEndpointMgr/Intune issue #71; records are tracked by id); its ``state.deviceImportStatus``
   is ``unknown``/``pending``/``partial``/``complete``/``error`` with ``deviceErrorCode`` and
   ``deviceErrorName`` (resources/intune-enrollment-importedwindowsautopilotdeviceidentitystate.md).
   The records are temporary: the caller deletes them (DELETE .../{id}, 204).
@@ -541,6 +542,7 @@ class DeviceSync(object):
         self.progress = []
         self.warnings = []
         self.deadline = None
+        self.imports_before = None
         self.window_start = None
         self.window_writes = 0
 
@@ -563,20 +565,28 @@ class DeviceSync(object):
             return found
         return self.list_devices()
 
-    def list_imports(self, ids=()):
-        """This run's import records (by importId), and the records with ``ids`` (imports it adopted)."""
-        records = self.client.list(IMPORTS_PATH)
-        return [r for r in records if r.get("importId") == self.import_id or r.get("id") in ids]
+    def list_imports(self, ids):
+        """The import records with ``ids``: those the import answers returned, and those the run adopted.
+
+        Records are matched by id, never by ``importId``: a real create answer was seen with ``importId`` (and
+        ``productKey``) equal to the record id (NOT-DOCS: MSEndpointMgr/Intune issue #71), so the service may not
+        keep the caller's value, and the resource page documents nothing more than "The Import Id".
+        """
+        return [r for r in self.client.list(IMPORTS_PATH) if r.get("id") in ids]
 
     def open_imports(self, entries):
         """Import records still under way for serials this run would import: ``serial key -> record``.
 
         They come from an earlier run that stopped waiting (``wait_timeout``) or from another tool. Importing
         those serials again would end in 806 ZtdDeviceAlreadyAssigned once the first import completes, so the
-        run adopts them: it waits for them and cleans them up as its own.
+        run adopts them: it waits for them and cleans them up as its own. The ids of every record listed here
+        are kept (:attr:`imports_before`): a record that appears later with one of this run's serials is this
+        run's (see :meth:`_probe`).
         """
         keys = set(serial_key(e["spec"]["serial_number"]) for e in entries)
-        return dict((serial_key(r.get("serialNumber")), r) for r in self.client.list(IMPORTS_PATH)
+        listed = self.client.list(IMPORTS_PATH)
+        self.imports_before = set(r.get("id") for r in listed)
+        return dict((serial_key(r.get("serialNumber")), r) for r in listed
                     if serial_key(r.get("serialNumber")) in keys and import_status(r) not in IMPORT_TERMINAL)
 
     def resolve_users(self, specs):
@@ -634,6 +644,8 @@ class DeviceSync(object):
     def import_devices(self, entries):
         """POST the import action in batches; returns ``serial key -> import record``."""
         records = {}
+        if self.imports_before is None:
+            self.imports_before = set(r.get("id") for r in self.client.list(IMPORTS_PATH))
         size = self.params.get("batch_size") or 100
         for batch in chunks(entries, size):
             body = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in batch]}
@@ -652,9 +664,15 @@ class DeviceSync(object):
         return records
 
     def _probe(self, keys):
-        """After a 5xx or a dropped connection: did the service take the batch anyway? (our importId, these serials)"""
+        """After a 5xx or a dropped connection: did the service take the batch anyway?
+
+        The batch's records are those with one of its serials (``keys``) that were not listed before the import
+        (:meth:`open_imports`); ``importId`` is not used, as the service may overwrite it (see :meth:`list_imports`).
+        """
         def probe():
-            mine = [r for r in self.list_imports() if serial_key(r.get("serialNumber")) in keys]
+            before = self.imports_before or set()
+            mine = [r for r in self.client.list(IMPORTS_PATH)
+                    if serial_key(r.get("serialNumber")) in keys and r.get("id") not in before]
             return {"value": mine} if mine else None
         return probe
 

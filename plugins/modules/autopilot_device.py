@@ -19,8 +19,9 @@ description:
     request per device), and each requested device is planned as C(imported), C(updated), C(unchanged),
     C(deleted) or C(absent).
   - New devices are sent to the C(importedWindowsAutopilotDeviceIdentities/import) action in batches of
-    O(batch_size). Every import record of the run carries the same C(importId), so the module polls and then deletes
-    only its own records. When devices were added, one Autopilot sync is triggered.
+    O(batch_size). The module polls and then deletes only this run's import records, known by the ids the import
+    answers return (not by C(importId), which the service may overwrite). When devices were added, one Autopilot
+    sync is triggered.
   - Devices that are already registered are not imported again. Their group tag and display name are set through
     C(updateDeviceProperties), their user through C(assignUserToDevice) or C(unassignUserFromDevice), each only
     when it differs. These calls and the deletes go through JSON batching, 20 per request.
@@ -288,7 +289,9 @@ diff:
   returned: always
   type: dict
 import_id:
-  description: The C(importId) of this run's import records (null in check mode).
+  description:
+    - The C(importId) sent with this run's import records (null in check mode).
+    - The service may store another value (the record id was seen), so use it to find this run's requests, not the records.
   returned: always
   type: str
 progress:

@@ -39,6 +39,7 @@ DEFAULT_SETTINGS = {
     "profile_assignment_delay": 5.0,
     "sync_duration": 10.0,
     "sync_min_interval": 600.0,
+    "keep_import_id": True,
     "latency_ms": 0,
     "throttle": False,
     "throttle_window": 20,

@@ -5,7 +5,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
 * ``importedWindowsAutopilotDeviceIdentities`` (beta and v1.0): POST one record (201), ``import`` many (200 +
   ``{"value": [...]}``), GET list/by id, DELETE (204). A new record answers ``state`` =
   ``{deviceImportStatus: "unknown", deviceRegistrationId: "", deviceErrorCode: 0, deviceErrorName: ""}``
-  (NOT-DOCS, MSEndpointMgr/Intune issue #71); a ``state`` sent by the client is ignored. The import is asynchronous
+  (NOT-DOCS, MSEndpointMgr/Intune issue #71); a ``state`` sent by the client is ignored. The ``importId`` sent is
+  kept; with ``settings['keep_import_id']`` false it is replaced by the record id, as the same issue shows a real
+  answer (the resource page does not say whether the service keeps the caller's value). The import is asynchronous
   (inferred from the status enum): ``unknown`` -> ``pending`` after half of ``settings['import_delay']`` (default 5 s of
   emulated time) -> ``complete`` or ``error`` after the whole delay. No batch size limit is documented for Graph (the
   portal's CSV takes 500 rows); none is enforced.
@@ -134,6 +136,8 @@ def _new_record(tenant, item, seq):
                   "deviceErrorName": ""},
         "_seq": seq, "_pending_at": now + delay / 2.0, "_due": now + delay,
     }
+    if tenant.settings.get("keep_import_id", True) is False:
+        record["importId"] = record["id"]  # as a real create answer showed it (MSEndpointMgr/Intune issue #71)
     if not record["serialNumber"].strip() or not _hash_ok(record["hardwareIdentifier"]):
         record["_verdict"] = "InvalidZtdHardwareHash"
     return record

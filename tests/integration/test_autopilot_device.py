@@ -434,3 +434,54 @@ def test_good_csv_file_imports(run_playbook, emulator, tmp_path):
     assert sorted(mine) == sorted(serials)
     assert mine[serials[0]]["userPrincipalName"] == "pat.sample@contoso.example"
     assert mine[serials[0]]["groupTag"] == "Sample"
+
+
+# -- where a real tenant may differ from the emulator's defaults (fidelity review B2-B5, A1) ------------------------
+
+def own_emulator(start_emulator, settings=None, rules=()):
+    """An emulator of the test's own (settings and faults must not leak into the shared one); imports take 1 s."""
+    emu = start_emulator("--import-delay", "1")
+    emu.control("PATCH", "settings", dict({"profile_assignment_delay": 1}, **(settings or {})))
+    if rules:
+        emu.control("POST", "faults", {"retry_after": 1, "rules": list(rules)})
+    return emu
+
+
+def import_posts(emu, mark=0):
+    """Serials sent in each import POST since ``mark``, from the emulator's request log."""
+    out = []
+    for entry in emu.requests_since(mark):
+        if entry["method"] == "POST" and entry["path"].split("?")[0].endswith("/importedWindowsAutopilotDeviceIdentities/import"):
+            body = entry["request_body"]
+            body = json.loads(body) if isinstance(body, str) else body
+            out.append([r["serialNumber"] for r in body["importedWindowsAutopilotDeviceIdentities"]])
+    return out
+
+
+@pytest.mark.parametrize("fault", ["500-after", "drop-after"])
+def test_import_answer_lost_and_import_id_not_kept_imports_each_device_once(run_playbook, start_emulator, fault):
+    """B2: the service applied the import but the answer was lost (500 / dropped connection), and it stores the
+    record id as importId (as a real answer showed, MSEndpointMgr/Intune issue #71). The probe must find the
+    records by serial among the new ones: no device is sent twice, and every device ends imported."""
+    emu = own_emulator(start_emulator, {"keep_import_id": False})
+    p = prefix()
+    serials = [p + "%02d" % i for i in range(3)]
+    # an earlier, failed import of the first serial (a hash Intune refuses), left in place: it has the serial of a
+    # device this run imports, so only "not listed before the import" tells the probe it is not this run's
+    old = Graph(emu).call("POST", "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", {
+        "importedWindowsAutopilotDeviceIdentities": [{"serialNumber": serials[0], "hardwareIdentifier": "bm90IGEgaGFzaA=!"}]})
+    emu.advance(2)
+    emu.control("POST", "faults", {"retry_after": 1, "rules": [
+        {"method": "POST", "path": "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", "fault": fault, "count": 1}]})
+    mark = emu.mark()
+    devices = [{"serial_number": s, "hardware_identifier": hwid(s)} for s in serials]
+    out = run_playbook(play(task("Devices", devices=devices, **FAST)), emulator=emu).assert_ok().task("Devices")
+    assert emu.control("GET", "faults")["injected"] == {fault: 1}
+    assert import_posts(emu, mark) == [serials], "the lost answer was recovered by the probe, not by a second POST"
+    assert out["summary"] == {"imported": 3, "total": 3}
+    state = registered(emu, p)
+    assert sorted(state) == serials
+    assert sorted(d["device"]["id"] for d in out["devices"]) == sorted(d["id"] for d in state.values())
+    left = import_records(emu, p)
+    assert [r["id"] for r in left] == [old["value"][0]["id"]], "this run's records are cleaned up, the earlier one is kept"
+    assert left[0]["importId"] == left[0]["id"], "the emulator stored the record id as importId"

@@ -372,3 +372,16 @@ def test_bodies_match_published_schema(client, tmp_path):
     client.log = [e for e in client.log if not e["path"].startswith("/v1.0/groups")]
     code, output = client.schema_check(tmp_path)
     assert code == 0, output
+
+
+# --- settings that show where a real tenant may differ (fidelity review) ----------------------------------------
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_keep_import_id_setting(keep):
+    client = Client({"import_delay": 5, "keep_import_id": keep})
+    answer = import_devices(client, [item("SN-K1", importId="mine")])[0]
+    listed = client.get(IMPORTS).body["value"][0]
+    assert answer["importId"] == listed["importId"] == ("mine" if keep else answer["id"])
+    client.advance(5)
+    client.get(IMPORTS)
+    assert device_by_serial(client, "SN-K1") is not None, "the import itself works either way"

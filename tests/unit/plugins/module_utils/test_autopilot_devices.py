@@ -284,7 +284,8 @@ class FakeGraphError(Exception):
 class FakeClient(object):
     """Just enough Graph: devices, import records that complete after ``polls`` list calls, users."""
 
-    def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None):
+    def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None, keep_import_id=True):
+        self.keep_import_id = keep_import_id
         self.devices = dict((d["id"], dict(d)) for d in devices)
         self.users = set(users)
         self.records = {}
@@ -329,8 +330,10 @@ class FakeClient(object):
         assert path == ad.IMPORTS_PATH + "/import"
         out = []
         for item in json["importedWindowsAutopilotDeviceIdentities"]:
-            record = dict(item, id="rec-" + item["serialNumber"], _reads=0,
+            record = dict(item, id="rec-%s-%d" % (item["serialNumber"], len(self.records)), _reads=0,
                           state={"deviceImportStatus": "unknown", "deviceErrorCode": 0, "deviceErrorName": ""})
+            if not self.keep_import_id:
+                record["importId"] = record["id"]  # as a real answer showed it (MSEndpointMgr/Intune issue #71)
             self.records[record["id"]] = record
             out.append(dict((k, v) for k, v in record.items() if not k.startswith("_")))
         return {"value": out}
@@ -537,10 +540,15 @@ def test_run_batch_paces_writes_under_the_intune_limit():
     assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 80 writes per 20 s"
 
 
-def test_import_after_dropped_connection_never_imports_twice():
+@pytest.mark.parametrize("keep_import_id", [True, False])
+def test_import_after_dropped_connection_never_imports_twice(keep_import_id):
     """The service stored only the first two records of a batch before the connection dropped: the probe finds
-    them by this run's importId, and only the third device is sent again."""
-    client = FakeClient()
+    them by serial among the records that were not there before the import (not by importId, which the service
+    may overwrite with the record id), and only the third device is sent again."""
+    client = FakeClient(keep_import_id=keep_import_id)
+    # a finished record of an earlier run for S0, left in place: not this run's, so the probe must not take it
+    client.records["old"] = {"id": "old", "serialNumber": "S0", "importId": "old", "_reads": -99,
+                             "state": {"deviceImportStatus": "error", "deviceErrorCode": 806, "deviceErrorName": ""}}
     original = client.post
     state = {"dropped": False}
 
@@ -560,3 +568,5 @@ def test_import_after_dropped_connection_never_imports_twice():
             for r in c[2]["importedWindowsAutopilotDeviceIdentities"]]
     assert sent == ["S0", "S1", "S2"], "each serial sent once"
     assert result["summary"] == {"imported": 3, "total": 3}
+    assert sorted(d["serialNumber"] for d in client.devices.values()) == ["S0", "S1", "S2"]
+    assert list(client.records) == ["old"], "this run's records deleted, the earlier run's kept"
