@@ -44,6 +44,14 @@ So ``CONTOSO-%SERIAL%`` (8 + 1) and ``AP-%RAND:12%`` (3 + 12) are accepted; ``CO
   device's serial, which is not known here, so it is accepted;
 * the empty string means "no template" (the portal's "Apply device name template: No").
 
+Profile display name. Microsoft documents only its length (at most 200 characters, beta resource page above), but
+three field reports agree that the service refuses a profile name with other characters than letters, digits,
+spaces and ``: " ? . @ $ & _ [ ] { } |`` and backslash, a hyphen being the usual one, with a bare HTTP 500:
+KelvinTegelaar/CIPP-API ``Modules/CIPPCore/Public/Test-CIPPAutopilotProfileName.ps1`` (2026), a Microsoft365DSC
+maintainer in Microsoft365DSC issue 3892 (2023: "the below error was due to an hyphen in the displayname") and
+MicrosoftDocs/IntuneDocs issue 2629 (2019: the portal validates the Name field, not the description).
+:func:`profile_name_problem` names the refused characters so the module can stop before that 500.
+
 Locale: ``os-default`` (the documented default) or a language tag of the shape Windows uses, ``ll`` or ``lll``,
 optionally a 4-letter script and a 2-letter or 3-digit region: ``en-US``, ``de-DE``, ``sr-Latn-RS``, ``es-419``.
 Compared without regard to case (Graph property ``locale``, beta resource page above).
@@ -61,6 +69,19 @@ _MACRO_RE = re.compile(r"%([^%]*)%")
 _RAND_RE = re.compile(r"^RAND:([0-9]+)$")
 _LITERAL_RE = re.compile(r"^[A-Za-z0-9-]*$")
 _LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?$")
+
+
+PROFILE_NAME_CHARACTERS = 'letters, digits, spaces and : " ? . @ $ & _ [ ] { } | \\'
+_PROFILE_NAME_CHAR_RE = re.compile(r'[\w :"?.@$&\[\]{}|\\]', re.UNICODE)
+
+
+def profile_name_problem(name):
+    """The characters of ``name`` that Intune refuses in a deployment profile name, as a readable string, or ''."""
+    bad = []
+    for char in name:
+        if not _PROFILE_NAME_CHAR_RE.match(char) and char not in bad:
+            bad.append(char)
+    return " ".join("'%s'" % c for c in bad)
 
 
 class NameTemplateError(ValueError):

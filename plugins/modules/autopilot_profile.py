@@ -50,6 +50,10 @@ options:
   display_name:
     description:
       - The profile's name (at most 200 characters), its natural key.
+      - "Letters, digits, spaces and C(: \" ? . @ $ & _ [ ] { } | \\) only: Intune answers a profile name with any other
+        character, a hyphen in particular, with an HTTP 500 that gives no reason (field reports, Microsoft documents
+        only the length). The module refuses such a name before any call when it would create the profile or rename
+        it; a profile that already carries such a name is still found and managed."
       - Required unless O(id) is given.
     type: str
     aliases: [name]
@@ -173,15 +177,15 @@ seealso:
 EXAMPLES = r"""
 - name: The tutorial's user-driven Entra join profile, assigned to the Autopilot device group
   intune.autopilot.autopilot_profile:
-    display_name: Autopilot user-driven
-    description: User-driven Microsoft Entra join
+    display_name: Autopilot user driven
+    description: User driven Microsoft Entra join
     device_name_template: CONTOSO-%SERIAL%
     assignments:
       - group: Autopilot devices
 
 - name: Make the user a local administrator (only this setting changes)
   intune.autopilot.autopilot_profile:
-    display_name: Autopilot user-driven
+    display_name: Autopilot user driven
     out_of_box_experience_setting:
       user_type: administrator
 
@@ -254,10 +258,10 @@ diff:
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
-    NameTemplateError, check_locale, check_name_template, normalize_locale)
+    PROFILE_NAME_CHARACTERS, NameTemplateError, check_locale, check_name_template, normalize_locale, profile_name_problem)
 
 PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
 AAD_TYPE = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
@@ -517,9 +521,31 @@ def argument_spec():
     )
 
 
+def check_new_name(ctx):
+    """Refuse, before any write, to create or rename a profile to a name Intune answers with a bare 500.
+
+    The rule comes from field reports (see _autopilot_names); a profile that already has such a name (made before
+    the rule, or elsewhere) is still managed, so only a name the module would send is checked.
+    """
+    params = ctx.params
+    name = params.get("display_name")
+    bad = profile_name_problem(name) if name is not None and params.get("state") == "present" else ""
+    if not bad:
+        return
+    current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else name)
+    if current is not None and (current.get("displayName") or "").lower() == name.lower():
+        return
+    raise EngineError("display_name: '%s' contains %s, which Intune refuses in a deployment profile name (it answers "
+                      "with an HTTP 500 that gives no reason). Use only %s; for example '%s'."
+                      % (name, bad, PROFILE_NAME_CHARACTERS,
+                         " ".join("".join(c if not profile_name_problem(c) else " " for c in name).split())))
+
+
 def run(module):
     validate(module.params)
-    return ensure(Context(module, resource()))
+    ctx = Context(module, resource())
+    check_new_name(ctx)
+    return ensure(ctx)
 
 
 def main():

@@ -59,7 +59,7 @@ EXAMPLES = r"""
 
 - name: One profile and the devices it is assigned to
   intune.autopilot.autopilot_profile_info:
-    display_name: Autopilot user-driven
+    display_name: Autopilot user driven
     include_devices: true
   register: found
 

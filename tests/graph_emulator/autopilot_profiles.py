@@ -18,6 +18,10 @@ Sources (graph-api.md section 2 and the pages it cites):
 * displayName at most 200 characters, description at most 1500 (property table). displayName is required (the portal
   requires a name; UNCLEAR in Graph). At most 350 profiles per tenant (memdocs autopilot/profiles.md); the 351st
   POST is a 400.
+* displayName characters (field reports, not documented): letters, digits, spaces and ``: " ? . @ $ & _ [ ] { } |``
+  and backslash only; anything else, a hyphen in particular, is a bare 500 on POST and PATCH
+  (KelvinTegelaar/CIPP-API Modules/CIPPCore/Public/Test-CIPPAutopilotProfileName.ps1: "rejected by the service with a
+  generic 500 that carries no reason"; Microsoft365DSC issue 3892: "due to an hyphen in the displayname").
 * ``deviceNameTemplate`` (memdocs autopilot/profiles.md and the user-driven tutorial): letters, digits, hyphens and
   the macros ``%SERIAL%`` and ``%RAND:x%``; any other character or macro is a 400. Whether the service checks the
   15-character limit at POST time is UNCLEAR, so the length is not checked here.
@@ -92,6 +96,7 @@ AD_TABLE = dict(TABLE, hybridAzureADJoinSkipConnectivityCheck="bool")
 READ_ONLY = ("id", "createdDateTime", "lastModifiedDateTime")
 OOBE_DEFAULTS = {"privacySettingsHidden": False, "eulaHidden": False, "userType": "administrator",
                  "deviceUsageType": "singleUser", "keyboardSelectionPageSkipped": False, "escapeLinkHidden": False}
+DISPLAY_NAME = re.compile(r'^[\w :"?.@$&\[\]{}|\\]*$', re.UNICODE)
 NAME_TEMPLATE = re.compile(r"^(?:[A-Za-z0-9-]|%SERIAL%|%RAND:[1-9][0-9]?%)*$")
 ASSIGN_TARGETS = ("groupAssignmentTarget", "exclusionGroupAssignmentTarget", "allDevicesAssignmentTarget")
 
@@ -151,6 +156,8 @@ def _validate(req, tenant, body, type_name):
     name = body.get("displayName")
     if name is not None and len(name) > 200:
         raise intune_error(req, "displayName exceeds the maximum length of 200 characters.")
+    if isinstance(name, str) and not DISPLAY_NAME.match(name):
+        raise intune_error(req, "An error has occurred", status=500, code="InternalServerError")
     description = body.get("description")
     if description is not None and len(description) > 1500:
         raise intune_error(req, "description exceeds the maximum length of 1500 characters.")

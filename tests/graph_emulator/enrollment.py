@@ -711,7 +711,7 @@ def seed_scope_tags(tenant):
 def seed_filters(tenant):
     now = tenant.clock.iso()
     filters = [("Windows 11 devices", '(device.osVersion -startsWith "10.0.22")'),
-               ("Autopilot profile devices", '(device.enrollmentProfileName -eq "User-driven Entra join")'),
+               ("Autopilot profile devices", '(device.enrollmentProfileName -eq "User driven Entra join")'),
                ("Windows 10 devices", '(device.osVersion -startsWith "10.0.19")'),
                ("Surface devices", '(device.model -startsWith "Surface")')]
     for name, rule in filters:

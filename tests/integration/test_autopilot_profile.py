@@ -20,7 +20,7 @@ import pytest
 PROFILES_SET = 'windowsAutopilotDeploymentProfiles'
 PROFILE_PATH = '/beta/deviceManagement/windowsAutopilotDeploymentProfiles'
 SCHEMA_CHECK = Path('/work/shared/tools/graph_schema/check.py')
-NAME = 'Autopilot user-driven'
+NAME = 'Autopilot user driven'
 TUTORIAL_OOBE = {'privacySettingsHidden': True, 'eulaHidden': True, 'userType': 'standard',
                  'deviceUsageType': 'singleUser', 'keyboardSelectionPageSkipped': True, 'escapeLinkHidden': True}
 
@@ -41,7 +41,7 @@ def profile_task(task_name='profile', **options):
     return {'name': task_name, 'intune.autopilot.autopilot_profile': params}
 
 
-TUTORIAL = profile_task(description='User-driven Microsoft Entra join', device_name_template='CONTOSO-%SERIAL%',
+TUTORIAL = profile_task(description='User driven Microsoft Entra join', device_name_template='CONTOSO-%SERIAL%',
                         assignments=[{'group': 'Autopilot devices'}])
 
 

@@ -310,7 +310,7 @@ def assert_tenant_converged(emu):
     for site, want in SITES.items():
         group = by_name(state, 'groups', 'Autopilot devices - %s' % site)       # host_vars of the inventory source
         assert want['tag'] in group['membershipRule']
-        profile = by_name(state, 'windowsAutopilotDeploymentProfiles', 'User-driven Entra join - %s' % site)
+        profile = by_name(state, 'windowsAutopilotDeploymentProfiles', 'User driven Entra join %s' % site)
         assert profile['locale'] == want['locale']
         for serial in want['serials']:
             assert devices[serial]['groupTag'] == want['tag'], devices[serial]

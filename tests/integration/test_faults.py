@@ -257,7 +257,7 @@ GROUP_TASK = '''
 PROFILE_TASK = '''
 - name: Profile
   intune.autopilot.autopilot_profile:
-    display_name: User-driven Entra join
+    display_name: User driven Entra join
     locale: de-DE
     out_of_box_experience_setting:
       device_usage_type: singleUser
@@ -273,7 +273,7 @@ ESP_TASK = '''
 CREATES = {
     'aad_group': (GROUP_TASK, '/groups', 'groups', 'Autopilot devices'),
     'autopilot_profile': (PROFILE_TASK, '/deviceManagement/windowsAutopilotDeploymentProfiles',
-                          'windowsAutopilotDeploymentProfiles', 'User-driven Entra join'),
+                          'windowsAutopilotDeploymentProfiles', 'User driven Entra join'),
     'intune_esp': (ESP_TASK, '/deviceManagement/deviceEnrollmentConfigurations', 'deviceEnrollmentConfigurations',
                    'Contoso Autopilot ESP'),
 }

@@ -159,7 +159,7 @@ def test_example_inventory_converges(site):
     for name, want in SITES.items():
         group = by_name(state, 'groups', 'Autopilot devices - %s' % name)
         assert group['membershipRule'] == '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))' % want['tag']
-        profile = by_name(state, 'windowsAutopilotDeploymentProfiles', 'User-driven Entra join - %s' % name)
+        profile = by_name(state, 'windowsAutopilotDeploymentProfiles', 'User driven Entra join %s' % name)
         assert profile['@odata.type'] == '#microsoft.graph.azureADWindowsAutopilotDeploymentProfile'
         assert profile['locale'] == want['locale']
         assert profile['deviceNameTemplate'] == want['template']
@@ -222,7 +222,7 @@ def test_tags_run_one_step_alone(site):
         assert [(w['method'], w['path'].split('/')[-2]) for w in writes] == [('PATCH', 'deviceEnrollmentConfigurations')]
         state = site.emu.state()
         assert by_name(state, 'deviceEnrollmentConfigurations', ESP_NAME)['installProgressTimeoutInMinutes'] == 120
-        assert by_name(state, 'windowsAutopilotDeploymentProfiles', 'User-driven Entra join - berlin')['locale'] == 'de-DE'
+        assert by_name(state, 'windowsAutopilotDeploymentProfiles', 'User driven Entra join berlin')['locale'] == 'de-DE'
     finally:
         site.run(tags='esp').assert_ok()
     assert by_name(site.emu.state(), 'deviceEnrollmentConfigurations', ESP_NAME)['installProgressTimeoutInMinutes'] == 90

@@ -16,7 +16,7 @@ def client():
     return Client()
 
 
-def make_profile(client, name="User-driven Entra join", **props):
+def make_profile(client, name="User driven Entra join", **props):
     body = {"@odata.type": AAD, "displayName": name}
     body.update(props)
     result = client.post(BASE, body)
@@ -122,6 +122,18 @@ def test_beta_only(client):
     with pytest.raises(Exception):
         from tests.graph_emulator import core
         core.ROUTER.match("GET", "v1.0", BASE)
+
+
+def test_display_name_characters_field_reported_rule(client):
+    """A hyphen (or any character outside letters, digits, spaces and : " ? . @ $ & _ [ ] { } | \\) is a bare 500 on
+    create and on PATCH, as reported by CIPP-API and Microsoft365DSC; nothing is stored."""
+    refused = client.post(BASE, {"@odata.type": AAD, "displayName": "User-driven - berlin"})
+    assert refused.status == 500 and refused.error_code == "InternalServerError"
+    assert not [p for p in client.get(BASE).body["value"] if p["displayName"] == "User-driven - berlin"]
+    accepted = make_profile(client, 'Zürich: "A" ? . @ $ & _ [b] {c} | \\ d')
+    patched = client.patch(BASE + "/" + accepted["id"], {"@odata.type": AAD, "displayName": "a/b"})
+    assert patched.status == 500
+    assert stored(client, accepted["id"])["displayName"] == 'Zürich: "A" ? . @ $ & _ [b] {c} | \\ d'
 
 
 def test_delete(client):

@@ -42,7 +42,7 @@ def test_user_driven_join_sequence(emulator, graph, graph_beta, control, tmp_pat
 
     # 2. profile and its group assignment
     profile = graph_beta.post("/deviceManagement/windowsAutopilotDeploymentProfiles", json={
-        "@odata.type": AAD, "displayName": "User-driven", "outOfBoxExperienceSetting": {
+        "@odata.type": AAD, "displayName": "User driven", "outOfBoxExperienceSetting": {
             "privacySettingsHidden": True, "eulaHidden": True, "userType": "standard", "deviceUsageType": "singleUser",
             "keyboardSelectionPageSkipped": True, "escapeLinkHidden": True}})
     assert profile.status_code == 201, profile.text

@@ -163,9 +163,12 @@ class FakeGraph(object):
 
 
 def run(graph, check_mode=False, **params):
+    """What the module's run() does, with the fake Graph."""
     module = FakeModule(graph, check_mode=check_mode, **params)
     mod.validate(module.params)
-    return ensure(Context(module, mod.resource()))
+    ctx = Context(module, mod.resource())
+    mod.check_new_name(ctx)
+    return ensure(ctx)
 
 
 def deprecated_profile(**extra):
@@ -185,11 +188,40 @@ def deprecated_profile(**extra):
     return profile
 
 
+# ------------------------------------------------------------------ display name characters (field-reported rule)
+
+@pytest.mark.parametrize("name, check_mode", [("User-driven Entra join - berlin", False), ("Site/Berlin #2", True)])
+def test_a_new_profile_name_intune_refuses_fails_before_any_write(name, check_mode):
+    graph = FakeGraph()
+    with pytest.raises(EngineError) as err:
+        run(graph, check_mode=check_mode, display_name=name)
+    message = str(err.value)
+    assert message.startswith("display_name: '%s' contains " % name) and "HTTP 500" in message
+    if name.startswith("User"):
+        assert "contains '-', which Intune refuses" in message and "'User driven Entra join berlin'" in message
+    else:
+        assert "'/' '#'" in message and "'Site Berlin 2'" in message
+    assert graph.writes() == []
+
+
+def test_an_existing_profile_with_such_a_name_is_still_managed():
+    graph = FakeGraph(profiles=[dict(deprecated_profile(), id="p1", displayName="Legacy-Profile")])
+    result = run(graph, display_name="legacy-profile", description="now described")
+    assert result["changed"] and [w[0] for w in graph.writes()] == ["PATCH"]
+
+
+def test_renaming_by_id_to_a_refused_name_fails_before_any_write():
+    graph = FakeGraph(profiles=[dict(deprecated_profile(), id="p1", displayName="Legacy")])
+    with pytest.raises(EngineError) as err:
+        run(graph, id="p1", display_name="Legacy - renamed")
+    assert "contains '-'" in str(err.value) and graph.writes() == []
+
+
 # ------------------------------------------------------------------ create
 
 def test_create_sends_tutorial_defaults_and_current_names_only():
     graph = FakeGraph()
-    result = run(graph, display_name="Autopilot user-driven", out_of_box_experience_setting={"user_type": "administrator"})
+    result = run(graph, display_name="Autopilot user driven", out_of_box_experience_setting={"user_type": "administrator"})
     assert result["changed"]
     [(method, path, body)] = graph.writes()
     assert (method, path) == ("POST", PROFILES)
