@@ -502,6 +502,12 @@ def predicted_device(spec):
     return device
 
 
+def imported_view(spec):
+    """What an imported device carries before any follow-up call: the import sets the group tag and the user."""
+    return {"serialNumber": spec["serial_number"], "groupTag": spec.get("group_tag") or "",
+            "userPrincipalName": spec.get("assigned_user") or ""}
+
+
 def build_diff(plan):
     """``{"before", "after"}`` keyed by serial, limited to managed settings, for devices that change."""
     before = {}
@@ -726,6 +732,31 @@ class DeviceSync(object):
             raise
         return True
 
+    def poll_listed(self, entries):
+        """Read the devices of ``entries`` (imported ones) until each is listed; sets ``entry["device"]``.
+
+        Microsoft's procedure is: import, then Sync, and the devices appear after it (MicrosoftDocs/memdocs
+        autopilot/add-devices.md); how long after the import record shows ``complete`` is not documented. The
+        follow-up calls (display name, friendly user name) need the registered device, so they wait for it.
+        """
+        interval = self.params.get("poll_interval") or 10
+        polled = False
+        while True:
+            index = index_devices(self.read_devices([e["spec"]["serial_number"] for e in entries]))
+            for entry in entries:
+                found = index.get(serial_key(entry["spec"]["serial_number"]))
+                if found:
+                    entry["device"] = found[0]
+            waiting = [e for e in entries if not e.get("device")]
+            if polled:
+                self.note_progress("listed", {"listed": len(entries) - len(waiting), "not listed": len(waiting)})
+            if not waiting:
+                return
+            if self.remaining() <= 0:
+                raise WaitTimeout("listed", dict((e["spec"]["serial_number"], "not listed") for e in waiting))
+            self.sleep(max(0.0, min(interval, self.remaining())))
+            polled = True
+
     def poll_profiles(self, entries):
         """Re-read devices until each one's profile assignment status starts with 'assigned'."""
         interval = self.params.get("poll_interval") or 10
@@ -831,21 +862,28 @@ class DeviceSync(object):
             if imported and params.get("sync"):
                 self.trigger_sync()
             if imported and params.get("wait") and timeout is None:
-                index = index_devices(self.read_devices([e["spec"]["serial_number"] for e in imported]))
+                try:
+                    self.poll_listed(imported)
+                except WaitTimeout as exc:
+                    timeout = exc
                 followups = []
                 owners = []
                 for entry in imported:
-                    found = index.get(serial_key(entry["spec"]["serial_number"]))
+                    found = entry.get("device")
                     if not found:
                         continue
-                    entry["device"] = found[0]
-                    changes = device_changes(entry["spec"], found[0])
-                    for call in update_requests(found[0]["id"], entry["spec"], changes):
+                    changes = device_changes(entry["spec"], found)
+                    for call in update_requests(found["id"], entry["spec"], changes):
                         followups.append(call)
                         owners.append(entry)
                 for entry, call, answer in zip(owners, followups, self.run_batch(followups)):
                     if answer.get("status") not in (200, 204):
                         _fail_entry(entry, answer, call)
+                skipped = ["%s (%s)" % (e["spec"]["serial_number"], ", ".join(sorted(device_changes(e["spec"], imported_view(e["spec"])))))
+                           for e in imported if not e.get("device") and device_changes(e["spec"], imported_view(e["spec"]))]
+                if skipped:
+                    self.warnings.append("Imported but not listed by Intune yet, so these settings were not applied: %s. "
+                                         "Run the task again once the devices are listed." % "; ".join(skipped))
             elif imported and not params.get("wait"):
                 self.warnings.append("wait is false: the import records of this run are left for Intune to process; "
                                      "run the task again to confirm the devices and apply display names")
@@ -865,7 +903,8 @@ class DeviceSync(object):
         result = self.result(plan, diff, predicted=False)
         if timeout is not None:
             result["timed_out"] = True
-            what = "the import to finish" if str(timeout) == "import" else "a deployment profile to be assigned"
+            what = {"import": "the import to finish", "listed": "Intune to list the imported devices"}.get(
+                str(timeout), "a deployment profile to be assigned")
             result["msg"] = ("Timed out after %ss waiting for %s on %d device(s): %s" % (
                 params.get("wait_timeout"), what, len(timeout.waiting),
                 ", ".join("%s (%s)" % (s, st) for s, st in sorted(timeout.waiting.items())[:50])))

@@ -132,6 +132,10 @@ options:
     description:
       - Wait until the import records of this run are C(complete) or C(error) (and, with O(wait_for=profile_assigned),
         until the profiles are assigned), then delete the import records.
+      - After the import (and the sync) it also waits until Intune lists every imported device, which can take a while
+        after the import records complete, then sets the display names and friendly user names of the new devices.
+        When O(wait_timeout) runs out first, the task fails, the result still lists the devices, and a warning names
+        the devices whose settings were not applied; a re-run applies them.
       - Without waiting the import records are left for Intune to process, per-device import errors are not known, and
         display names of new devices are not set; run the task again later to confirm.
     type: bool

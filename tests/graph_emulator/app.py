@@ -40,6 +40,7 @@ DEFAULT_SETTINGS = {
     "sync_duration": 10.0,
     "sync_min_interval": 600.0,
     "keep_import_id": True,
+    "device_visible_delay": 0.0,
     "latency_ms": 0,
     "throttle": False,
     "throttle_window": 20,

@@ -25,7 +25,11 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   ``state.deviceRegistrationId``; the Entra ``device`` object is created in ``tenant.sets['devices']`` (v1.0 device
   resource: displayName = serial number, operatingSystem "Windows", physicalIds ``[ZTDId]:<id>``,
   ``[OrderId]:<group tag>`` when tagged, ``[PurchaseOrderId]:<po>`` when known). The import record stays until the
-  client deletes it (records are "temporary" in the portal; Graph clients delete them).
+  client deletes it (records are "temporary" in the portal; Graph clients delete them). Microsoft's procedure is to
+  run a sync after the import, after which the devices appear (MicrosoftDocs/memdocs autopilot/add-devices.md); how
+  long after the record completes is not documented. ``settings['device_visible_delay']`` (default 0) keeps a new
+  device out of lists and reads (404) for that many seconds after its record completed; it exists already (a second
+  import of it is 806, its Entra device is there).
 * ``windowsAutopilotDeviceIdentities``: beta full shape, v1.0 reduced shape (graph-api.md 5.1). ``$filter`` supports
   only ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
   eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). With
@@ -229,6 +233,9 @@ def import_tick(tenant):
                 _finish(record, verdict)
                 continue
             device = _register(tenant, record)
+            visible_delay = _setting(tenant, "device_visible_delay", 0)
+            if visible_delay > 0:  # listed (and readable) only this long after the import completed
+                device["_visible_at"] = record["_due"] + visible_delay
             registered_serials.add(serial)
             registered_hashes.add(hw)
             _finish(record, None, device["id"])
@@ -295,7 +302,7 @@ def _register(tenant, record):
 
 def _device(tenant, device_id):
     device = tenant.get(DEVICES, device_id)
-    if device is None:
+    if device is None or device.get("_visible_at", 0) > _now(tenant):
         raise not_found(DEVICES, device_id)
     return device
 
@@ -390,7 +397,7 @@ def render_device(req, tenant, device):
 
 def list_for_profile(req, tenant, profile_id):
     _refresh_on_read(tenant)
-    items = [render_device(req, tenant, d) for d in tenant.set(DEVICES).values() if d.get("_intended") == profile_id]
+    items = [render_device(req, tenant, d) for d in tenant.listed(DEVICES) if d.get("_intended") == profile_id]
     return list_response(req, tenant, items)
 
 

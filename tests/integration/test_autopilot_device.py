@@ -485,3 +485,34 @@ def test_import_answer_lost_and_import_id_not_kept_imports_each_device_once(run_
     left = import_records(emu, p)
     assert [r["id"] for r in left] == [old["value"][0]["id"]], "this run's records are cleaned up, the earlier one is kept"
     assert left[0]["importId"] == left[0]["id"], "the emulator stored the record id as importId"
+
+
+def test_followups_applied_once_intune_lists_the_new_devices(run_playbook, start_emulator):
+    """B3: the devices appear some seconds after the import records complete. The display name and the friendly
+    user name are applied once they are listed, not skipped."""
+    emu = own_emulator(start_emulator, {"device_visible_delay": 4})
+    p = prefix()
+    upn = "dana.%s@contoso.example" % p.lower()
+    seed_user(emu, upn)
+    out = run_playbook(play(task("Device", serial_number=p + "01", hardware_identifier=hwid(p + "01"), display_name="PC-" + p,
+                                 assigned_user=upn, addressable_user_name="Dana", **FAST)), emulator=emu).assert_ok().task("Device")
+    device = registered(emu, p)[p + "01"]
+    assert device["displayName"] == "PC-" + p and device["userPrincipalName"] == upn and device["addressableUserName"] == "Dana"
+    assert out["devices"][0]["action"] == "imported" and out["devices"][0]["device"]["id"] == device["id"]
+    assert [s["phase"] for s in out["progress"]].count("listed") >= 1
+    assert not out.get("warnings")
+
+
+def test_devices_not_listed_in_time_fail_with_the_result_and_name_skipped_settings(run_playbook, start_emulator):
+    emu = own_emulator(start_emulator, {"device_visible_delay": 3600})
+    p = prefix()
+    result = run_playbook(play(task("Device", ignore_errors=True, serial_number=p + "01", hardware_identifier=hwid(p + "01"),
+                                    display_name="PC-" + p, poll_interval=1, wait_timeout=6)), emulator=emu)
+    out = failed(result, "Device")
+    assert out["timed_out"] is True
+    assert out["msg"] == "Timed out after 6s waiting for Intune to list the imported devices on 1 device(s): %s01 (not listed)" % p
+    assert out["devices"][0]["action"] == "imported"
+    assert any("%s01 (display_name)" % p in w for w in out["warnings"]), out.get("warnings")
+    device = registered(emu, p)[p + "01"]
+    assert device["displayName"] == "", "not applied (the device could not be read yet)"
+    assert import_records(emu, p) == []

@@ -385,3 +385,24 @@ def test_keep_import_id_setting(keep):
     client.advance(5)
     client.get(IMPORTS)
     assert device_by_serial(client, "SN-K1") is not None, "the import itself works either way"
+
+
+def test_device_visible_delay_setting():
+    """Devices appear after the sync, not when the import record completes (memdocs autopilot/add-devices.md)."""
+    client = Client({"import_delay": 5, "device_visible_delay": 30})
+    import_devices(client, [item("SN-V1")])
+    client.advance(5)
+    done = client.get(IMPORTS).body["value"][0]
+    assert done["state"]["deviceImportStatus"] == "complete"
+    device_id = done["state"]["deviceRegistrationId"]
+    assert client.all_pages(DEVICES) == []
+    assert client.get(DEVICES, query={"$filter": "contains(serialNumber,'SN-V1')"}).body["value"] == []
+    assert client.get(DEVICES + "/" + device_id).status == 404
+    assert client.post(DEVICES + "/%s/updateDeviceProperties" % device_id, {"displayName": "X"}).status == 404
+    again = import_devices(client, [item("SN-V1")])[0]  # registered already, although not listed yet
+    client.advance(29)
+    assert client.get(IMPORTS + "/" + again["id"]).body["state"]["deviceErrorName"] == "ZtdDeviceAlreadyAssigned"
+    assert client.all_pages(DEVICES) == []
+    client.advance(1)
+    assert [d["id"] for d in client.all_pages(DEVICES)] == [device_id]
+    assert client.get(DEVICES + "/" + device_id).status == 200

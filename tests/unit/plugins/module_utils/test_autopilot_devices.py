@@ -284,8 +284,10 @@ class FakeGraphError(Exception):
 class FakeClient(object):
     """Just enough Graph: devices, import records that complete after ``polls`` list calls, users."""
 
-    def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None, keep_import_id=True):
+    def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None, keep_import_id=True,
+                 hidden_reads=0):
         self.keep_import_id = keep_import_id
+        self.hidden_reads = hidden_reads  # a new device stays out of this many device reads (listed after the sync)
         self.devices = dict((d["id"], dict(d)) for d in devices)
         self.users = set(users)
         self.records = {}
@@ -298,7 +300,12 @@ class FakeClient(object):
         self.calls.append(("GET", path, dict(params or {})))
         if path == ad.DEVICES_PATH:
             flt = (params or {}).get("$filter")
-            values = list(self.devices.values())
+            values = []
+            for dev in self.devices.values():
+                if dev.get("_hidden", 0) > 0:
+                    dev["_hidden"] -= 1
+                else:
+                    values.append(dict((k, v) for k, v in dev.items() if not k.startswith("_")))
             if flt:
                 needle = flt.split("'")[1].upper()
                 values = [d for d in values if needle in d["serialNumber"].upper()]
@@ -320,7 +327,7 @@ class FakeClient(object):
             record["state"] = {"deviceImportStatus": "complete", "deviceErrorCode": 0, "deviceErrorName": "",
                                "deviceRegistrationId": "r"}
             new = device(record["serialNumber"], id="new-" + record["serialNumber"], groupTag=record.get("groupTag", ""),
-                         userPrincipalName=record.get("assignedUserPrincipalName", ""))
+                         userPrincipalName=record.get("assignedUserPrincipalName", ""), _hidden=self.hidden_reads)
             self.devices[new["id"]] = new
 
     def post(self, path, json=None, api="beta", headers=None, probe=None):
@@ -570,3 +577,32 @@ def test_import_after_dropped_connection_never_imports_twice(keep_import_id):
     assert result["summary"] == {"imported": 3, "total": 3}
     assert sorted(d["serialNumber"] for d in client.devices.values()) == ["S0", "S1", "S2"]
     assert list(client.records) == ["old"], "this run's records deleted, the earlier run's kept"
+
+
+def test_followups_wait_until_intune_lists_the_imported_devices():
+    """Devices appear after the sync, not when the import record completes (memdocs autopilot/add-devices.md):
+    the display name is applied once the device is listed, not silently skipped."""
+    client = FakeClient(hidden_reads=2)
+    sync, result = run(client, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1"), "display_name": "PC-1"},
+                                        {"serial_number": "S2", "hardware_identifier": hwid("2")}])
+    assert client.devices["new-S1"]["displayName"] == "PC-1"
+    assert [d["action"] for d in result["devices"]] == ["imported", "imported"]
+    assert result["devices"][0]["device"]["id"] == "new-S1" and result["devices"][1]["device"]["id"] == "new-S2"
+    listed = [p for p in result["progress"] if p["phase"] == "listed"]
+    assert [p["counts"] for p in listed] == [{"listed": 2, "not listed": 0}]  # one re-read after the first (each device read counts)
+    assert sync.warnings == [] and "timed_out" not in result
+
+
+def test_devices_never_listed_time_out_keeping_the_result_and_naming_skipped_settings():
+    client = FakeClient(hidden_reads=10 ** 6)
+    sync, result = run(client, wait_timeout=30, poll_interval=5, devices=[
+        {"serial_number": "S1", "hardware_identifier": hwid("1"), "display_name": "PC-1"},
+        {"serial_number": "S2", "hardware_identifier": hwid("2")}])
+    assert result["timed_out"] is True
+    assert result["msg"] == ("Timed out after 30s waiting for Intune to list the imported devices on 2 device(s): "
+                             "S1 (not listed), S2 (not listed)")
+    assert [d["action"] for d in result["devices"]] == ["imported", "imported"]
+    assert sync.warnings == ["Imported but not listed by Intune yet, so these settings were not applied: S1 (display_name). "
+                             "Run the task again once the devices are listed."]
+    assert not [c for c in client.calls if c[0] == "BATCH" and "updateDeviceProperties" in str(c[2])]
+    assert client.records == {}, "the import records are cleaned up all the same"
