@@ -31,7 +31,9 @@ Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each w
 * ``$filter=serialNumber eq '...'`` is answered 400, ``contains(serialNumber,'...')`` works, and a
   hyphenated serial in ``contains`` was also seen answered 400 (NOT-DOCS: microsoft-graph-docs
   issue #9357, microsoft-graph-docs-contrib issue #3693, msgraph-sdk-powershell issues #1260/#2464).
-  Hence :data:`FILTER_THRESHOLD` and :func:`filterable_serial`.
+  Hence :data:`FILTER_THRESHOLD` and :func:`filterable_serial`. The list page
+  (api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query
+  parameter at all, so a 400 to the filtered read falls back to the full list (:func:`devices_by_serial`).
 * ``POST /deviceManagement/windowsAutopilotSettings/sync``: 204; 409 while a sync runs; 429 within
   10 minutes of the previous one (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md).
 * Intune enrollment throttling: 100 writes and 1,000 requests per 20 s per app and tenant
@@ -526,6 +528,29 @@ def build_diff(plan):
     return {"before": {"devices": before}, "after": {"devices": after}}
 
 
+def devices_by_serial(client, serials, params=None):
+    """Registered devices whose serial contains one of ``serials``, one filtered GET per serial; None when refused.
+
+    ``$filter=contains(serialNumber,'...')`` rests on field reports only (see the module docstring): when the
+    service answers 400 the caller reads the whole list instead and matches serial numbers itself.
+    """
+    found = {}
+    try:
+        for serial in serials:
+            query = dict(params or {}, **{"$filter": "contains(serialNumber,'%s')" % serial.strip()})
+            for device in client.list(DEVICES_PATH, params=query):
+                found.setdefault(device.get("id"), device)
+    except GraphError as exc:
+        if exc.status != 400:
+            raise
+        return None
+    return list(found.values())
+
+
+FILTER_REFUSED = ("Intune refused $filter=contains(serialNumber,...) on windowsAutopilotDeviceIdentities (400); "
+                  "the whole device list was read instead")
+
+
 class WaitTimeout(Exception):
     def __init__(self, message, waiting):
         super(WaitTimeout, self).__init__(message)
@@ -549,6 +574,7 @@ class DeviceSync(object):
         self.warnings = []
         self.deadline = None
         self.imports_before = None
+        self.filter_ok = True
         self.window_start = None
         self.window_writes = 0
 
@@ -558,17 +584,17 @@ class DeviceSync(object):
         return self.client.list(DEVICES_PATH, params={"$select": DEVICE_SELECT})
 
     def read_devices(self, serials):
-        """Registered devices for ``serials``: filtered GETs for a few, one paged list for many."""
-        if serials and len(serials) <= FILTER_THRESHOLD and all(filterable_serial(s.strip()) for s in serials):
-            found = []
-            seen = set()
-            for serial in serials:
-                for device in self.client.list(DEVICES_PATH, params={"$filter": "contains(serialNumber,'%s')" % serial.strip(),
-                                                                     "$select": DEVICE_SELECT}):
-                    if device.get("id") not in seen:
-                        seen.add(device.get("id"))
-                        found.append(device)
-            return found
+        """Registered devices for ``serials``: filtered GETs for a few, one paged list for many (or once a filter was refused).
+
+        The result may hold other devices too (``contains`` matches parts of serials, the list holds all): callers
+        look their serials up in :func:`index_devices`.
+        """
+        if self.filter_ok and serials and len(serials) <= FILTER_THRESHOLD and all(filterable_serial(s.strip()) for s in serials):
+            found = devices_by_serial(self.client, serials, {"$select": DEVICE_SELECT})
+            if found is not None:
+                return found
+            self.filter_ok = False
+            self.warnings.append(FILTER_REFUSED)
         return self.list_devices()
 
     def list_imports(self, ids):

@@ -17,7 +17,8 @@ description:
   - Reads follow C(@odata.nextLink) through every page. A handful of serial numbers (up to 10, letters
     and digits only) is looked up with C($filter=contains(serialNumber,'...')), anything else by reading the list
     and filtering here, since Graph documents no C($filter) on this collection and answers 400 to
-    C(serialNumber eq '...').
+    C(serialNumber eq '...'). When the service answers 400 to the C(contains) filter as well, the module warns, reads the
+    whole list and matches the serial numbers itself.
 author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
@@ -78,7 +79,7 @@ devices:
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_devices import (
-    DEVICES_PATH, FILTER_THRESHOLD, filterable_serial, serial_key,
+    DEVICES_PATH, FILTER_REFUSED, FILTER_THRESHOLD, devices_by_serial, filterable_serial, serial_key,
 )
 
 
@@ -104,13 +105,12 @@ def run(module):
     p = module.params
     serials = p["serial_numbers"]
     client = module.client
+    devices = None
     if serials is not None and len(serials) <= FILTER_THRESHOLD and all(filterable_serial(s.strip()) for s in serials):
-        found = {}
-        for serial in serials:
-            for device in client.list(DEVICES_PATH, params={"$filter": "contains(serialNumber,'%s')" % serial.strip()}):
-                found[device.get("id")] = device
-        devices = list(found.values())
-    else:
+        devices = devices_by_serial(client, serials)
+        if devices is None:  # a 400 to the filter (it is not in Microsoft's list page): read all, match here
+            module.warn(FILTER_REFUSED)
+    if devices is None:
         devices = client.list(DEVICES_PATH)
     module.exit_json(changed=False, devices=select_devices(devices, serials, p["group_tag"], p["profile_status"]))
 

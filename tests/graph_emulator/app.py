@@ -41,6 +41,7 @@ DEFAULT_SETTINGS = {
     "sync_min_interval": 600.0,
     "keep_import_id": True,
     "device_visible_delay": 0.0,
+    "device_filter_unsupported": False,
     "latency_ms": 0,
     "throttle": False,
     "throttle_window": 20,

@@ -34,7 +34,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   only ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
   eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). With
   ``settings['serial_filter_hyphen_bug']`` true, ``contains`` with a hyphen is a 400 too, as reported in
-  msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). DELETE (204) also removes the
+  msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). The list page
+  (intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query parameter at all; with
+  ``settings['device_filter_unsupported']`` true every ``$filter`` on this set is a 400. DELETE (204) also removes the
   Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` defaults to
   the user's displayName. ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
@@ -477,7 +479,7 @@ def list_devices(req, tenant):
     raw = req.query.get("$filter")
     if raw is not None:
         found = _CONTAINS_SERIAL.match(raw)
-        if not found:
+        if not found or tenant.settings.get("device_filter_unsupported"):
             raise intune_error(req, "An error has occurred")
         needle = found.group(1).replace("''", "'").lower()
         if "-" in needle and tenant.settings.get("serial_filter_hyphen_bug"):

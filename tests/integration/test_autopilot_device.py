@@ -516,3 +516,25 @@ def test_devices_not_listed_in_time_fail_with_the_result_and_name_skipped_settin
     device = registered(emu, p)[p + "01"]
     assert device["displayName"] == "", "not applied (the device could not be read yet)"
     assert import_records(emu, p) == []
+
+
+def test_refused_serial_filter_falls_back_to_the_full_list(run_playbook, start_emulator):
+    """B4: contains(serialNumber,...) is not in Microsoft's list page. When the service answers 400 to it, both
+    modules read the whole list and match the serial numbers themselves, with a warning, and do not fail."""
+    emu = own_emulator(start_emulator, {"device_filter_unsupported": True})
+    p = prefix()
+    devices = [{"serial_number": "%s%02d" % (p, i), "hardware_identifier": hwid("%s%02d" % (p, i)), "group_tag": "A"} for i in range(3)]
+    mark = emu.mark()
+    result = run_playbook(play(task("Import", devices=devices, **FAST),
+                               task("Retag", serial_number=p + "01", group_tag="B"),
+                               task("Info", module=INFO, serial_numbers=[p + "00", p.lower() + "01", p + "77"])), emulator=emu).assert_ok()
+    assert result.task("Import")["summary"] == {"imported": 3, "total": 3}
+    assert result.task("Retag")["devices"][0]["action"] == "updated"
+    assert [d["groupTag"] for s, d in sorted(registered(emu, p).items())] == ["A", "B", "A"]
+    info = result.task("Info")
+    assert sorted((d["serialNumber"], d["groupTag"]) for d in info["devices"]) == [(p + "00", "A"), (p + "01", "B")]
+    for name in ("Import", "Retag", "Info"):
+        assert any("refused $filter" in w for w in result.task(name).get("warnings") or []), name
+    reads = [e["path"] for e in emu.requests_since(mark) if e["method"] == "GET" and "windowsAutopilotDeviceIdentities" in e["path"]]
+    filtered = [r for r in reads if "filter" in r]
+    assert len(filtered) == 3, "one refused filtered read per task, then the full list: %s" % filtered

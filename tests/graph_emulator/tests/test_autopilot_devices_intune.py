@@ -406,3 +406,11 @@ def test_device_visible_delay_setting():
     client.advance(1)
     assert [d["id"] for d in client.all_pages(DEVICES)] == [device_id]
     assert client.get(DEVICES + "/" + device_id).status == 200
+
+
+def test_device_filter_unsupported_setting(client):
+    imported(client, "SNF1")
+    assert len(client.get(DEVICES, query={"$filter": "contains(serialNumber,'SNF1')"}).body["value"]) == 1
+    client.tenant.settings["device_filter_unsupported"] = True
+    assert client.get(DEVICES, query={"$filter": "contains(serialNumber,'SNF1')"}).status == 400
+    assert [d["serialNumber"] for d in client.get(DEVICES).body["value"]] == ["SNF1"], "the unfiltered list still works"

@@ -285,7 +285,8 @@ class FakeClient(object):
     """Just enough Graph: devices, import records that complete after ``polls`` list calls, users."""
 
     def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None, keep_import_id=True,
-                 hidden_reads=0):
+                 hidden_reads=0, filter_status=None):
+        self.filter_status = filter_status  # the status answered to a $filter on the devices (400: refused)
         self.keep_import_id = keep_import_id
         self.hidden_reads = hidden_reads  # a new device stays out of this many device reads (listed after the sync)
         self.devices = dict((d["id"], dict(d)) for d in devices)
@@ -306,6 +307,8 @@ class FakeClient(object):
                     dev["_hidden"] -= 1
                 else:
                     values.append(dict((k, v) for k, v in dev.items() if not k.startswith("_")))
+            if flt and self.filter_status:
+                raise ad.GraphError("refused", status=self.filter_status, code="BadRequest")
             if flt:
                 needle = flt.split("'")[1].upper()
                 values = [d for d in values if needle in d["serialNumber"].upper()]
@@ -606,3 +609,22 @@ def test_devices_never_listed_time_out_keeping_the_result_and_naming_skipped_set
                              "Run the task again once the devices are listed."]
     assert not [c for c in client.calls if c[0] == "BATCH" and "updateDeviceProperties" in str(c[2])]
     assert client.records == {}, "the import records are cleaned up all the same"
+
+
+@pytest.mark.parametrize("status", [400, 403])
+def test_refused_serial_filter_falls_back_to_the_full_list_once(status):
+    """contains(serialNumber,...) is not in Microsoft's list page: a 400 reads the whole list (and is not tried again);
+    any other error still fails."""
+    client = FakeClient(devices=[device("S1", groupTag="Old"), device("S10"), device("X9")], filter_status=status)
+    if status != 400:
+        with pytest.raises(ad.GraphError):
+            run(client, devices=[{"serial_number": "S1", "group_tag": "New"}])
+        return
+    sync, result = run(client, devices=[{"serial_number": "S1", "group_tag": "New"},
+                                        {"serial_number": "S2", "hardware_identifier": hwid("2"), "display_name": "PC-2"}])
+    assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S1", "updated"), ("S2", "imported")]
+    assert client.devices["id-S1"]["groupTag"] == "New" and client.devices["id-S10"]["groupTag"] == ""
+    assert client.devices["new-S2"]["displayName"] == "PC-2"
+    reads = [c[2] for c in client.calls if c[0] == "GET" and c[1] == ad.DEVICES_PATH]
+    assert [r.get("$filter") for r in reads] == ["contains(serialNumber,'S1')", None, None]
+    assert sync.warnings == [ad.FILTER_REFUSED]
