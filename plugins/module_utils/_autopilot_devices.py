@@ -742,13 +742,19 @@ class DeviceSync(object):
             self.warnings.append("Could not delete the import records of %s; delete them in the Intune portal" % ", ".join(failed))
 
     def trigger_sync(self):
-        """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures."""
+        """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures.
+
+        The 429 is a rule of the action, not throttling: "If this sync action is called within 10 minutes of the
+        previous sync, the action returns a 429 Too Many Requests response code"
+        (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md, which mentions no Retry-After).
+        A retry within the client's budget cannot succeed, so the first 429 is taken as the answer (``retry_429``).
+        """
         self.pace(1)
         try:
             # A second sync cannot do harm (Intune answers 409 or 429, warned below), so it may be sent again
             # after a 5xx or a dropped connection.
-            self.client.post(SYNC_PATH, probe=lambda: None)
-        except Exception as exc:  # GraphError (429 with a Retry-After longer than retry_max_delay is not retried)
+            self.client.post(SYNC_PATH, probe=lambda: None, retry_429=False)
+        except Exception as exc:  # GraphError
             status = getattr(exc, "status", None)
             if status in (409, 429):
                 self.warnings.append("Autopilot sync not started (%s %s): %s. Intune allows one sync every 10 minutes; "

@@ -178,7 +178,8 @@ options:
   sync:
     description:
       - Trigger one Autopilot sync (C(windowsAutopilotSettings/sync)) when devices were imported, so they show up sooner.
-      - Intune refuses a sync within 10 minutes of the previous one (429) or while one runs (409); both are warnings.
+      - Intune refuses a sync within 10 minutes of the previous one (429) or while one runs (409); both are warnings,
+        given at once (the 429 is a rule, not throttling, so it is not retried).
     type: bool
     default: true
 notes:

@@ -50,8 +50,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   this package's own changes (exact time), on every read of devices, and at most once per emulated second in the
   ticker for changes made elsewhere (group rules, members); such a change is dated to the previous evaluation.
 * ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
-  default 10); 429 with Retry-After within ``settings['sync_min_interval']`` (default 600) seconds of the previous
-  sync (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md).
+  default 10); 429 within ``settings['sync_min_interval']`` (default 600) seconds of the previous sync
+  (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After; the
+  emulator adds one (the seconds left) unless ``settings['sync_retry_after']`` is false.
 """
 
 import base64
@@ -619,8 +620,9 @@ def sync(req, tenant):
     interval = _setting(tenant, "sync_min_interval", 600)
     if last is not None and now - last < interval:
         wait = int(interval - (now - last)) + 1
+        headers = {"Retry-After": str(wait)} if tenant.settings.get("sync_retry_after", True) else {}
         raise intune_error(req, "Too many requests: a sync was triggered less than %d seconds ago." % int(interval),
-                           status=429, code="TooManyRequests", headers={"Retry-After": str(wait)})
+                           status=429, code="TooManyRequests", headers=headers)
     entity["_last_trigger"] = now
     entity["_sync_until"] = now + _setting(tenant, "sync_duration", 10)
     entity["syncStatus"] = "inProgress"

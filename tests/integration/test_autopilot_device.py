@@ -538,3 +538,19 @@ def test_refused_serial_filter_falls_back_to_the_full_list(run_playbook, start_e
     reads = [e["path"] for e in emu.requests_since(mark) if e["method"] == "GET" and "windowsAutopilotDeviceIdentities" in e["path"]]
     filtered = [r for r in reads if "filter" in r]
     assert len(filtered) == 3, "one refused filtered read per task, then the full list: %s" % filtered
+
+
+def test_sync_within_ten_minutes_is_a_warning_at_once(run_playbook, start_emulator):
+    """A1: the sync page documents a 429 within 10 minutes of the previous sync and no Retry-After. The module sends
+    the sync once, warns, and does not spend its retry budget on a rule."""
+    emu = own_emulator(start_emulator, {"sync_retry_after": False, "sync_min_interval": 600, "sync_duration": 0})
+    assert Graph(emu).session.post("%s/beta/deviceManagement/windowsAutopilotSettings/sync" % emu.url,
+                                   verify=emu.ca_path, timeout=30).status_code == 204
+    p = prefix()
+    mark = emu.mark()
+    out = run_playbook(play(task("Device", serial_number=p + "01", hardware_identifier=hwid(p + "01"), **FAST)),
+                       emulator=emu).assert_ok().task("Device")
+    syncs = [e for e in emu.requests_since(mark) if e["method"] == "POST" and e["path"].split("?")[0].endswith("/windowsAutopilotSettings/sync")]
+    assert [e["status"] for e in syncs] == [429]
+    assert any(w.startswith("Autopilot sync not started (429") for w in out["warnings"]), out["warnings"]
+    assert out["devices"][0]["action"] == "imported" and list(registered(emu, p)) == [p + "01"]

@@ -414,3 +414,16 @@ def test_device_filter_unsupported_setting(client):
     client.tenant.settings["device_filter_unsupported"] = True
     assert client.get(DEVICES, query={"$filter": "contains(serialNumber,'SNF1')"}).status == 400
     assert [d["serialNumber"] for d in client.get(DEVICES).body["value"]] == ["SNF1"], "the unfiltered list still works"
+
+
+@pytest.mark.parametrize("send", [True, False])
+def test_sync_retry_after_setting(send):
+    """The sync page documents the 429 within 10 minutes but no Retry-After header with it."""
+    client = Client({"sync_duration": 0, "sync_min_interval": 600, "sync_retry_after": send})
+    assert client.post("/deviceManagement/windowsAutopilotSettings/sync").status == 204
+    client.advance(100)
+    refused = client.post("/deviceManagement/windowsAutopilotSettings/sync")
+    assert refused.status == 429
+    assert ("Retry-After" in refused.headers) is send
+    if send:
+        assert 490 < int(refused.headers["Retry-After"]) <= 501  # the seconds left of the 600
