@@ -387,10 +387,13 @@ def ensure(ctx):
 
     if current is None:
         before = {}
-        after = dict((name, _prop_for(resource, name).view(want)) for name, want in desired.items())
+        # The diff of a create shows everything the POST will carry (the defaults the module completes, the natural
+        # key) and the values set by writers after it, not only the options the user set.
+        body, writes = create_body(ctx, desired)
+        after = dict((name, _prop_for(resource, name).view(value)) for name, value in body.items() if not name.startswith("@"))
+        after.update((prop.prop, prop.view(value)) for prop, value in writes)
         result["changed"] = True
         if ctx.check_mode:
-            body, writes = create_body(ctx, desired)
             obj = dict(body)
             obj.update((prop.prop, value) for prop, value in writes)
         else:

@@ -219,6 +219,20 @@ def test_renaming_by_id_to_a_refused_name_fails_before_any_write():
 
 # ------------------------------------------------------------------ create
 
+def test_check_mode_diff_of_a_create_shows_the_defaults_the_post_carries():
+    graph = FakeGraph()
+    result = run(graph, check_mode=True, display_name="Autopilot user driven", device_name_template="AP-%SERIAL%")
+    after = result["diff"]["after"]
+    assert after["displayName"] == "Autopilot user driven" and after["deviceNameTemplate"] == "AP-%SERIAL%"
+    assert after["locale"] == "os-default" and after["preprovisioningAllowed"] is False
+    assert after["outOfBoxExperienceSetting"] == mod.TUTORIAL_OOBE
+    assert "@odata.type" not in after and graph.writes() == []
+    # The real create sends exactly what the diff showed.
+    run(graph, display_name="Autopilot user driven", device_name_template="AP-%SERIAL%")
+    [(method, _path, body)] = graph.writes()
+    assert method == "POST" and dict((k, v) for k, v in body.items() if not k.startswith("@")) == after
+
+
 def test_create_sends_tutorial_defaults_and_current_names_only():
     graph = FakeGraph()
     result = run(graph, display_name="Autopilot user driven", out_of_box_experience_setting={"user_type": "administrator"})
