@@ -350,8 +350,26 @@ class GraphClient:
         if self.managed_identity:
             key = 'managed-identity|%s|%s' % (self.managed_identity_client_id or 'system', self.resource)
         else:
-            key = '%s|%s|%s' % (self.authority.lower(), self.tenant_id, self.client_id)
+            key = '%s|%s|%s|%s' % (self.authority.lower(), self.tenant_id, self.client_id, self._credential_fingerprint())
         return 'token-%s.json' % hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
+
+    def _credential_fingerprint(self):
+        """A one-way digest of the credential, part of the cache file's name: a token fetched with one secret or
+        certificate is never reused with another (a wrong or revoked secret fails at once instead of riding on a
+        token cached by the right one). Neither the secret nor the digest is written into the file."""
+        if self._secret:
+            material = b'secret|' + self._secret.encode('utf-8')
+        elif self._cert_path:
+            try:
+                with open(self._cert_path, 'rb') as f:
+                    material = b'certificate|' + f.read()
+            except (OSError, IOError):
+                material = b'certificate-path|' + self._cert_path.encode('utf-8')  # the token request will say why
+        elif self.federated_token_file:
+            material = b'federated|' + self.federated_token_file.encode('utf-8')  # the assertion itself rotates
+        else:
+            material = b''
+        return hashlib.sha256(material).hexdigest()
 
     def _load_cache(self):
         self._cache = msal.SerializableTokenCache()

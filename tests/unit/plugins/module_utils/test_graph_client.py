@@ -478,6 +478,20 @@ def test_token_cache_is_keyed_by_authority_tenant_and_client(fake, make, tmp_pat
     assert fake.tokens_issued == 3
 
 
+def test_token_cache_is_keyed_by_credential_too(fake, make, tmp_path):
+    """A token cached with the right secret is not reused with a wrong one: the wrong secret fails at once."""
+    fake.graph = [(200, {}, {})]
+    make().get('/a')
+    fake.token_answer = (401, {}, {'error': 'invalid_client', 'error_description': 'AADSTS7000215: Invalid client secret.'})
+    with pytest.raises(GraphAuthError):
+        make(client_secret='not-the-secret').get('/a')
+    names = os.listdir(str(tmp_path / 'cache'))
+    assert len(names) == 1
+    with open(str(tmp_path / 'cache' / names[0])) as f:
+        content = f.read()
+    assert SECRET not in content and 'not-the-secret' not in content
+
+
 def test_corrupt_token_cache_is_ignored_and_replaced(fake, make, tmp_path):
     client = make()
     os.makedirs(os.path.dirname(client.token_cache_file))
