@@ -403,8 +403,12 @@ def update_requests(device_id, spec, changes):
         calls.append({"method": "POST", "url": base + "/updateDeviceProperties", "body": props, "repeatable": True})
     if "assigned_user" in changes or "addressable_user_name" in changes:
         if spec["assigned_user"]:
+            # Both parameters are "Not yet documented" (assignusertodevice.md). Without a friendly name the user's
+            # displayName is sent, as the portal fills its "User friendly name" field, rather than an empty string
+            # whose effect is unknown (see resolve_users).
+            name = spec.get("addressable_user_name")
             body = {"userPrincipalName": spec["assigned_user"],
-                    "addressableUserName": spec.get("addressable_user_name") or ""}
+                    "addressableUserName": name if name is not None else spec.get("user_display_name") or ""}
             calls.append({"method": "POST", "url": base + "/assignUserToDevice", "body": body, "repeatable": True})
         else:
             calls.append({"method": "POST", "url": base + "/unassignUserFromDevice", "repeatable": True})
@@ -622,7 +626,7 @@ class DeviceSync(object):
                     if serial_key(r.get("serialNumber")) in keys and import_status(r) not in IMPORT_TERMINAL)
 
     def resolve_users(self, specs):
-        """Canonical UPN for each assigned user; unknown users are an :class:`InputError`."""
+        """Canonical UPN and display name (``user_display_name``) of each assigned user; unknown users are an :class:`InputError`."""
         wanted = {}
         for spec in specs:
             if spec.get("assigned_user") and spec["state"] == "present":
@@ -630,16 +634,18 @@ class DeviceSync(object):
         if not wanted:
             return
         names = sorted(wanted)
-        requests = [{"method": "GET", "url": "/users/%s?$select=id,userPrincipalName" % _quote(wanted[n][0]["assigned_user"])}
+        requests = [{"method": "GET", "url": "/users/%s?$select=id,userPrincipalName,displayName" % _quote(wanted[n][0]["assigned_user"])}
                     for n in names]
         answers = self.client.batch(requests, api="v1.0")
         problems = []
         for name, answer in zip(names, answers):
             status = answer.get("status")
             if status == 200:
-                upn = (answer.get("body") or {}).get("userPrincipalName") or wanted[name][0]["assigned_user"]
+                user = answer.get("body") or {}
+                upn = user.get("userPrincipalName") or wanted[name][0]["assigned_user"]
                 for spec in wanted[name]:
                     spec["assigned_user"] = upn
+                    spec["user_display_name"] = user.get("displayName") or ""
             elif status == 404:
                 problems.append("assigned_user %r (%s) does not exist in Microsoft Entra ID"
                                 % (wanted[name][0]["assigned_user"], ", ".join(s["where"] for s in wanted[name][:3])))

@@ -64,7 +64,10 @@ options:
       - Assigning a user pre-fills the sign-in name during Autopilot; it no longer shows a personalised greeting.
     type: str
   addressable_user_name:
-    description: Friendly name shown for the assigned user. Requires O(assigned_user).
+    description:
+      - Friendly name shown for the assigned user (C(addressableUserName)). Requires O(assigned_user).
+      - Omitted, a user assignment sends the user's display name from Microsoft Entra ID, as the portal fills its
+        user friendly name field, and the friendly name already on a device is not compared.
     type: str
   display_name:
     description:

@@ -37,8 +37,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). The list page
   (intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query parameter at all; with
   ``settings['device_filter_unsupported']`` true every ``$filter`` on this set is a 400. DELETE (204) also removes the
-  Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` defaults to
-  the user's displayName. ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
+  Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` is stored as
+  sent, "" included (both parameters are "Not yet documented" in assignusertodevice.md; nothing says the service fills
+  in a name). ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
 * ``deploymentProfileAssignmentStatus`` (beta): the effective profile of a device is, among the profiles that include
   it (a group assignment whose group holds the device's Entra object, an all-devices assignment, or the ``assign``
@@ -522,7 +523,7 @@ def assign_user(req, tenant, device_id):
     check_props(body, {"userPrincipalName": "str", "addressableUserName": "str"}, "assignUserToDevice")
     user = _user(req, tenant, body.get("userPrincipalName"))
     device["userPrincipalName"] = user.get("userPrincipalName") or body["userPrincipalName"]
-    device["addressableUserName"] = body.get("addressableUserName") or user.get("displayName") or ""
+    device["addressableUserName"] = body.get("addressableUserName") or ""  # kept as sent (see the module docstring)
     return no_content()
 
 

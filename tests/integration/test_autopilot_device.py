@@ -325,7 +325,7 @@ def test_806_and_808_reported_per_device_while_the_rest_import(run_playbook, emu
 
 def test_wait_for_profile_assignment(run_playbook, emulator):
     p = prefix()
-    tag = p + "-P"
+    tag = p + "P"  # no hyphen: profile names with one are reported refused (fidelity review B1)
     graph = Graph(emulator)
     group = tag_group(graph, tag)
     profile = graph.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", {
@@ -554,3 +554,25 @@ def test_sync_within_ten_minutes_is_a_warning_at_once(run_playbook, start_emulat
     assert [e["status"] for e in syncs] == [429]
     assert any(w.startswith("Autopilot sync not started (429") for w in out["warnings"]), out["warnings"]
     assert out["devices"][0]["action"] == "imported" and list(registered(emu, p)) == [p + "01"]
+
+
+def test_assign_user_without_friendly_name_sends_the_display_name(run_playbook, emulator):
+    """B5: without addressable_user_name the module sends the user's displayName (not ""), and a re-run that still
+    does not set it is unchanged."""
+    p = prefix()
+    serial = p + "01"
+    upn = "erin.%s@contoso.example" % p.lower()
+    seed_user(emulator, upn)  # displayName = the part before @
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), **FAST))).assert_ok()
+    assign = play(task("Assign", serial_number=serial, assigned_user=upn))
+    mark = emulator.mark()
+    assert run_playbook(assign).assert_ok().task("Assign")["devices"][0]["action"] == "updated"
+    sent = [w for w in emulator.writes_since(mark) if w["path"].endswith("/assignUserToDevice")]
+    body = sent[0]["request_body"]
+    body = json.loads(body) if isinstance(body, str) else body
+    assert body == {"userPrincipalName": upn, "addressableUserName": upn.split("@")[0]}
+    device = registered(emulator, p)[serial]
+    assert device["userPrincipalName"] == upn and device["addressableUserName"] == upn.split("@")[0]
+    mark = emulator.mark()
+    assert run_playbook(assign).assert_ok().task("Assign")["changed"] is False
+    assert emulator.writes_since(mark) == []

@@ -427,3 +427,13 @@ def test_sync_retry_after_setting(send):
     assert ("Retry-After" in refused.headers) is send
     if send:
         assert 490 < int(refused.headers["Retry-After"]) <= 501  # the seconds left of the 600
+
+
+def test_assign_user_keeps_the_addressable_user_name_as_sent(client):
+    """Both parameters are "Not yet documented" (assignusertodevice.md): no displayName is filled in for ""."""
+    (device_id,) = imported(client, "SN-EMPTY")
+    user = next(iter(client.tenant.set("users").values()))
+    assert user.get("displayName")
+    url = DEVICES + "/" + device_id
+    assert client.post(url + "/assignUserToDevice", {"userPrincipalName": user["userPrincipalName"], "addressableUserName": ""}).status == 204
+    assert client.get(url).body["addressableUserName"] == ""

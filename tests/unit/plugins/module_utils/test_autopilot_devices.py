@@ -363,8 +363,11 @@ class FakeClient(object):
         for req in requests:
             url = req["url"]
             if url.startswith("/users/"):
-                upn = url[len("/users/"):].split("?")[0]
-                out.append({"status": 200, "body": {"userPrincipalName": upn}} if upn in self.users
+                upn, query = url[len("/users/"):].split("?")
+                user = {"userPrincipalName": upn}
+                if "displayName" in query:
+                    user["displayName"] = "Name of " + upn.split("@")[0]
+                out.append({"status": 200, "body": user} if upn in self.users
                            else {"status": 404, "body": {"error": {"code": "Request_ResourceNotFound"}}})
             elif req["method"] == "DELETE" and url.startswith(ad.IMPORTS_PATH):
                 self.records.pop(url.rsplit("/", 1)[1], None)
@@ -632,3 +635,22 @@ def test_refused_serial_filter_falls_back_to_the_full_list_once(status):
     reads = [c[2] for c in client.calls if c[0] == "GET" and c[1] == ad.DEVICES_PATH]
     assert [r.get("$filter") for r in reads] == ["contains(serialNumber,'S1')", None, None]
     assert sync.warnings == [ad.FILTER_REFUSED]
+
+
+def test_assign_user_without_friendly_name_sends_the_users_display_name_and_reruns_unchanged():
+    """assignUserToDevice: both parameters are "Not yet documented"; instead of "" the module sends the user's
+    displayName (read with the user), and a re-run does not compare a friendly name the task did not set."""
+    client = FakeClient(devices=[device("S1"), device("S2")])
+    devs = [{"serial_number": "S1", "assigned_user": "anna@contoso.com"},
+            {"serial_number": "S2", "assigned_user": "anna@contoso.com", "addressable_user_name": "Hi Anna"}]
+    dummy, result = run(client, devices=devs)
+    assert [d["action"] for d in result["devices"]] == ["updated", "updated"]
+    sent = dict((r["url"].split("/")[3], r["body"]) for c in client.calls if c[0] == "BATCH" for r in c[2]
+                if r["url"].endswith("/assignUserToDevice"))
+    assert sent == {"id-S1": {"userPrincipalName": "anna@contoso.com", "addressableUserName": "Name of anna"},
+                    "id-S2": {"userPrincipalName": "anna@contoso.com", "addressableUserName": "Hi Anna"}}
+    assert client.devices["id-S1"]["addressableUserName"] == "Name of anna"
+    client.devices["id-S1"]["addressableUserName"] = ""  # as if the service kept none: still no change asked for
+    client.calls = []
+    dummy, result = run(client, devices=devs)
+    assert client.writes() == [] and result["changed"] is False
