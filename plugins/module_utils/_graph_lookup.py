@@ -95,10 +95,11 @@ class Resolver(object):
             return obj
         found = self._candidates(kind, value)
         if len(found) > 1:
-            extra = ""
             if kind == "app":
                 extra = " (%s)" % ", ".join("%s %s" % (o.get("@odata.type", "").rsplit(".", 1)[-1], o["id"])
                                             for o in found)
+            else:
+                extra = " (ids: %s)" % ", ".join(sorted(str(o["id"]) for o in found))
             raise EngineError("%s: %d %ss are named '%s'%s; use the id of the one you mean."
                               % (option, len(found), kind, value, extra))
         if not found:

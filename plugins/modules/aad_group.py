@@ -44,7 +44,8 @@ options:
   mail_nickname:
     description:
       - The mail alias (at most 64 ASCII characters, without spaces or C(@()\[]";:.<>,)).
-      - Set on creation only. When omitted it is derived from O(display_name).
+      - When omitted on creation it is derived from O(display_name); when omitted later it is left as it is. When set it
+        is compared and updated like any other property (C(mailNickname) is updatable, Graph v1.0 group-update.md).
     type: str
   membership_rule:
     description:
@@ -308,7 +309,7 @@ def resource():
         probe_timeout=lambda ctx: ctx.params["wait_timeout"],
         props=[
             Prop("description", "description"),
-            Prop("mail_nickname", "mailNickname", create_only=True),
+            Prop("mail_nickname", "mailNickname"),
             Prop("membership_rule_processing_state", "membershipRuleProcessingState", kind="ci"),
             Prop("group_types", "groupTypes", kind="set"),
             Prop("membership_rule", "membershipRule"),

@@ -174,3 +174,18 @@ def test_check_mode_of_a_whole_play_against_missing_objects_writes_nothing(run_p
     assert result.task("Group")["changed"] is True
     assert result.task("Info")["groups"] == []
     assert emulator.writes_since(mark) == []
+
+
+def test_mail_nickname_is_updated_when_set_and_kept_when_omitted(run_playbook, emulator):
+    """mailNickname is an updatable property (Graph v1.0 group-update.md): a new value is PATCHed, omitting it keeps it."""
+    name = unique("Nickname group")
+    run_playbook(play(task("Group", display_name=name, all_autopilot_devices=True))).assert_ok()
+    derived = groups_named(emulator, name)[0]["mailNickname"]
+    mark = emulator.mark()
+    changed = run_playbook(play(task("Group", display_name=name, mail_nickname="ap-renamed")), diff=True).assert_ok()
+    assert changed.task("Group")["changed"] is True
+    assert changed.task("Group")["diff"] == {"before": {"mailNickname": derived}, "after": {"mailNickname": "ap-renamed"}}
+    assert [(w["method"], w.get("request_body")) for w in emulator.writes_since(mark)] == [("PATCH", {"mailNickname": "ap-renamed"})]
+    assert groups_named(emulator, name)[0]["mailNickname"] == "ap-renamed"
+    again = run_playbook(play(task("Group", display_name=name))).assert_ok()
+    assert again.task("Group")["changed"] is False and groups_named(emulator, name)[0]["mailNickname"] == "ap-renamed"

@@ -281,3 +281,15 @@ def test_request_log_matches_microsoft_schema(created, run_playbook):
     proc = subprocess.run([sys.executable, str(SCHEMA_CHECK), '--log', str(log)], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_an_ambiguous_group_name_lists_the_ids_and_writes_nothing(created, run_playbook):
+    """Graph allows two groups with one name; an assignment to that name names both ids, before any write."""
+    first = group_id(created, 'Autopilot devices')
+    second = graph(created, 'POST', '/v1.0/groups', {'displayName': 'Autopilot devices', 'mailEnabled': False,
+                                                      'mailNickname': 'apdup', 'securityEnabled': True})['id']
+    mark = created.mark()
+    result = run_playbook(playbook(dict(profile_task(assignments=[{'group': 'Autopilot devices'}]), ignore_errors=True)))
+    message = result.task('profile')['msg']
+    assert "2 groups are named 'Autopilot devices' (ids: %s); use the id" % ', '.join(sorted([first, second])) in message
+    assert created.writes_since(mark) == []
