@@ -422,10 +422,10 @@ def plan_devices(specs, index, check_mode=False):
     ``unchanged``, ``delete`` (absent, registered: every registration of that serial),
     ``absent`` (absent, not registered), ``failed`` (cannot be planned; ``error_message`` says why).
 
-    In check mode a serial that is not registered and has no hash to import is planned as an
-    ``update`` of a device an earlier task imports (``assumed``), the way the engine treats names
-    of groups an earlier task creates: a whole role can be checked against an empty tenant. In a
-    real run it fails.
+    With ``check_mode`` true (check mode with ``check_mode_missing: warn``) a serial that is not
+    registered and has no hash to import is planned as an ``update`` of a device an earlier task
+    imports (``assumed``), the way the resolver treats names of groups an earlier task creates: a
+    whole role can be checked against an empty tenant. Otherwise it fails, as in a real run.
     """
     plan = []
     for spec in specs:
@@ -441,6 +441,7 @@ def plan_devices(specs, index, check_mode=False):
                 entry["changes"] = device_changes(spec, {})
             elif not spec.get("hardware_identifier"):
                 entry["action"] = "failed"
+                entry["missing"] = True
                 entry["error_message"] = ("%s: serial %r is not registered and no hardware_identifier is given to import it"
                                           % (spec["where"], spec["serial_number"]))
             else:
@@ -828,7 +829,12 @@ class DeviceSync(object):
         params = self.params
         self.resolve_users(specs)
         existing = self.read_devices([s["serial_number"] for s in specs])
-        plan = plan_devices(specs, index_devices(existing), check_mode=check_mode)
+        plan = plan_devices(specs, index_devices(existing),
+                            check_mode=check_mode and params.get("check_mode_missing") == "warn")
+        if check_mode:
+            for entry in plan:
+                if entry.get("missing"):
+                    entry["error_message"] += " (in check mode, set check_mode_missing: warn when an earlier task of the play imports it)"
         for entry in plan:
             if entry.get("assumed"):
                 self.warnings.append("%s: serial %r is not registered yet; check mode assumes an earlier task imports it"

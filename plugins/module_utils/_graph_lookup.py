@@ -103,11 +103,13 @@ class Resolver(object):
             raise EngineError("%s: %d %ss are named '%s'%s; use the id of the one you mean."
                               % (option, len(found), kind, value, extra))
         if not found:
-            if allow_unresolved and self.module.check_mode:
+            if allow_unresolved and self.module.check_mode and self.module.params.get("check_mode_missing") == "warn":
                 self.module.warn("%s: no %s named '%s' exists yet; check mode assumes an earlier task creates it."
                                  % (option, kind, value))
                 return {"id": Unresolved(kind, value), "displayName": value}
-            raise EngineError("%s: no %s named '%s' was found." % (option, kind, value))
+            hint = (" (in check mode, set check_mode_missing: warn when an earlier task of the play creates it)"
+                    if allow_unresolved and self.module.check_mode else "")
+            raise EngineError("%s: no %s named '%s' was found%s." % (option, kind, value, hint))
         self._by_id[(kind, found[0]["id"])] = found[0]
         return found[0]
 

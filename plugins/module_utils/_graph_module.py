@@ -125,6 +125,10 @@ def connection_params(params):
     )
 
 
+# The option of the modules that resolve names of other objects (doc fragment intune.autopilot.check_mode).
+CHECK_MODE_MISSING_ARGSPEC = dict(type='str', choices=['fail', 'warn'], default='fail')
+
+
 class GraphModule(AnsibleModule):
     """AnsibleModule with the connection options merged in and one lazily built GraphClient."""
 

@@ -25,6 +25,7 @@ author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
+  - intune.autopilot.check_mode
   - intune.autopilot.attributes
   - intune.autopilot.attributes.action_group
 options:
@@ -151,7 +152,7 @@ diff:
 
 import re
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, is_guid, wait_until_listed)
@@ -331,6 +332,7 @@ def main():
             membership_rule_processing_state=dict(type="str", choices=["On", "Paused"]),
             members=dict(type="list", elements="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
             wait_timeout=dict(type="int", default=120),
         ),
         required_one_of=[["display_name", "id"]],

@@ -30,6 +30,7 @@ author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
+  - intune.autopilot.check_mode
   - intune.autopilot.attributes
   - intune.autopilot.attributes.action_group
 options:
@@ -314,7 +315,7 @@ timed_out:
   type: bool
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_devices import (
     DeviceSync, InputError, collect_specs, parse_csv,
 )
@@ -345,6 +346,7 @@ def argument_spec():
         fail_on_error=dict(type="bool", default=True),
         sync=dict(type="bool", default=True),
         cleanup_import_records=dict(type="bool", default=True),
+        check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
     )
 
 

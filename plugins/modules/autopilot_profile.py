@@ -44,6 +44,7 @@ author:
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.assignments
+  - intune.autopilot.check_mode
   - intune.autopilot.attributes
   - intune.autopilot.attributes.action_group
 options:
@@ -255,7 +256,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one)
@@ -518,6 +519,7 @@ def argument_spec():
         scope_tags=dict(type="list", elements="str"),
         assignments=assign.assignment_argspec(),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
     )
 
 

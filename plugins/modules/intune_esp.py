@@ -73,6 +73,7 @@ author:
 extends_documentation_fragment:
   - intune.autopilot.graph_auth
   - intune.autopilot.assignments
+  - intune.autopilot.check_mode
   - intune.autopilot.attributes
   - intune.autopilot.attributes.action_group
 options:
@@ -274,7 +275,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, list_all)
@@ -550,6 +551,7 @@ def argument_spec():
         priority=dict(type="int"),
         assignments=targets.assignment_argspec(),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
     )
 
 

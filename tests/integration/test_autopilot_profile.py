@@ -80,9 +80,17 @@ def created(tenant, run_playbook):
 def test_tutorial_profile_check_real_check_real(tenant, run_playbook):
     book = playbook(group_task('Autopilot devices'), TUTORIAL)
 
+    # The group does not exist yet: by default check mode fails on it, as the real run would without the group task.
     mark = tenant.mark()
-    first_check = run_playbook(book, check=True, diff=True).assert_ok()
+    strict = run_playbook(playbook(group_task('Autopilot devices'), dict(TUTORIAL, ignore_errors=True)), check=True)
+    assert strict.task('profile')['msg'] == ("assignments[0].group: no group named 'Autopilot devices' was found (in check "
+                                             "mode, set check_mode_missing: warn when an earlier task of the play creates it).")
+    # With check_mode_missing: warn (the group task comes first in the play) the check predicts the profile.
+    lenient = dict(TUTORIAL)
+    lenient['intune.autopilot.autopilot_profile'] = dict(TUTORIAL['intune.autopilot.autopilot_profile'], check_mode_missing='warn')
+    first_check = run_playbook(playbook(group_task('Autopilot devices'), lenient), check=True, diff=True).assert_ok()
     assert first_check.task('profile')['changed'] is True
+    assert "no group named 'Autopilot devices' exists yet" in first_check.output
     assert tenant.writes_since(mark) == [], 'check mode wrote to the tenant'
     assert profiles(tenant) == []
 

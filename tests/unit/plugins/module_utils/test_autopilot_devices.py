@@ -431,6 +431,23 @@ def test_sync_check_mode_writes_nothing_and_predicts():
     assert result["changed"] is True and result["import_id"] is None
 
 
+@pytest.mark.parametrize("missing", ["fail", "warn"])
+def test_check_mode_unregistered_serial_without_hash_follows_check_mode_missing(missing):
+    """A serial that is neither registered nor given a hash: by default check mode fails as the real run would; with
+    check_mode_missing: warn it is assumed to be imported by an earlier task (the role's users step)."""
+    client = FakeClient()
+    if missing == "fail":
+        with pytest.raises(ad.InputError) as err:
+            run(client, check_mode=True, check_mode_missing=missing, devices=[{"serial_number": "S9", "group_tag": "X"}])
+        assert "serial 'S9' is not registered and no hardware_identifier is given" in str(err.value)
+        assert "set check_mode_missing: warn" in str(err.value)
+    else:
+        sync, result = run(client, check_mode=True, check_mode_missing=missing, devices=[{"serial_number": "S9", "group_tag": "X"}])
+        assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S9", "updated")]
+        assert any("check mode assumes an earlier task imports it" in w for w in sync.warnings)
+    assert client.writes() == []
+
+
 def test_sync_imports_reports_errors_cleans_only_own_records_and_syncs():
     client = FakeClient(errors={"S3": 808}, polls=2)
     client.records["foreign"] = {"id": "foreign", "serialNumber": "X", "importId": "other", "_reads": -99,
