@@ -42,7 +42,7 @@ DEFAULT_SETTINGS = {
     "keep_import_id": True,
     "device_visible_delay": 0.0,
     "device_filter_unsupported": False,
-    "sync_retry_after": True,
+    "sync_retry_after": False,
     "latency_ms": 0,
     "throttle": False,
     "throttle_window": 20,

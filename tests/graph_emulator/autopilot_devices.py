@@ -52,8 +52,8 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   ticker for changes made elsewhere (group rules, members); such a change is dated to the previous evaluation.
 * ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
   default 10); 429 within ``settings['sync_min_interval']`` (default 600) seconds of the previous sync
-  (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After; the
-  emulator adds one (the seconds left) unless ``settings['sync_retry_after']`` is false.
+  (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After, so
+  none is sent unless ``settings['sync_retry_after']`` is true (then the seconds left).
 """
 
 import base64
@@ -621,7 +621,7 @@ def sync(req, tenant):
     interval = _setting(tenant, "sync_min_interval", 600)
     if last is not None and now - last < interval:
         wait = int(interval - (now - last)) + 1
-        headers = {"Retry-After": str(wait)} if tenant.settings.get("sync_retry_after", True) else {}
+        headers = {"Retry-After": str(wait)} if tenant.settings.get("sync_retry_after", False) else {}
         raise intune_error(req, "Too many requests: a sync was triggered less than %d seconds ago." % int(interval),
                            status=429, code="TooManyRequests", headers=headers)
     entity["_last_trigger"] = now

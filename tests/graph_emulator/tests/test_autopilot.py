@@ -231,8 +231,7 @@ def test_settings_and_sync_rules():
     done = client.get("/deviceManagement/windowsAutopilotSettings").body
     assert done["syncStatus"] == "completed" and done["lastSyncDateTime"] > running["lastManualSyncTriggerDateTime"]
     throttled = client.post("/deviceManagement/windowsAutopilotSettings/sync")
-    assert throttled.status == 429
-    assert 0 < int(throttled.headers["Retry-After"]) <= 600
+    assert throttled.status == 429 and "Retry-After" not in throttled.headers  # the sync page mentions none
     client.advance(600)
     assert client.post("/deviceManagement/windowsAutopilotSettings/sync").status == 204
 

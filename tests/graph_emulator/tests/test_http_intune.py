@@ -89,7 +89,7 @@ def test_user_driven_join_sequence(emulator, graph, graph_beta, control, tmp_pat
     assert "request-id" in {k.lower() for k in busy.headers}
     control("POST", "advance", {"seconds": 30})
     throttled = graph_beta.post("/deviceManagement/windowsAutopilotSettings/sync")
-    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert throttled.status_code == 429 and "Retry-After" not in throttled.headers
 
     # 6. profile delete refused while assigned
     refused = graph_beta.delete("/deviceManagement/windowsAutopilotDeploymentProfiles/" + profile_id)
