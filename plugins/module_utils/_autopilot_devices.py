@@ -158,7 +158,10 @@ def check_hash(value, where):
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InputError(["%s: the hardware hash is not valid base64 (it starts %r)" % (where, text[:12])])
+        bad = re.search(r"[^A-Za-z0-9+/=]", text)
+        detail = ("character %r at position %d (whitespace not counted)" % (bad.group(), bad.start() + 1) if bad
+                  else "its length or padding is wrong (%d characters)" % len(text))
+        raise InputError(["%s: the hardware hash is not valid base64: %s" % (where, detail)])
     if not HASH_MIN_BYTES <= len(raw) <= HASH_MAX_BYTES:
         raise InputError(["%s: the hardware hash decodes to %d bytes; a hardware hash is between %d and %d bytes"
                           % (where, len(raw), HASH_MIN_BYTES, HASH_MAX_BYTES)])
@@ -582,6 +585,7 @@ class DeviceSync(object):
         self.filter_ok = True
         self.window_start = None
         self.window_writes = 0
+        self.writes_sent = 0
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -679,6 +683,7 @@ class DeviceSync(object):
         if self.window_start is None:
             self.window_start, self.window_writes = self.clock(), 0
         self.window_writes += writes
+        self.writes_sent += writes
 
     def import_devices(self, entries):
         """POST the import action in batches; returns ``serial key -> import record``."""
@@ -763,10 +768,13 @@ class DeviceSync(object):
             self.client.post(SYNC_PATH, probe=lambda: None, retry_429=False)
         except Exception as exc:  # GraphError
             status = getattr(exc, "status", None)
-            if status in (409, 429):
-                self.warnings.append("Autopilot sync not started (%s %s): %s. Intune allows one sync every 10 minutes; "
-                                     "the devices appear after the next sync." % (status, getattr(exc, "code", ""),
-                                                                                  getattr(exc, "message", exc)))
+            if status == 409:
+                self.warnings.append("Autopilot sync not started: a sync is already running (409 %s); the devices appear "
+                                     "when it ends." % getattr(exc, "code", ""))
+                return False
+            if status == 429:
+                self.warnings.append("Autopilot sync not started: Intune allows one sync every 10 minutes (429 %s); the "
+                                     "devices appear after the next sync." % getattr(exc, "code", ""))
                 return False
             raise
         return True
@@ -981,6 +989,9 @@ class DeviceSync(object):
         summary = count_by(d["action"] for d in devices)
         summary["total"] = len(devices)
         changed = any(d["action"] in ("imported", "updated", "deleted", "pending") for d in devices)
+        if not predicted:
+            # A run that only waited for an earlier run's import (adopted, still pending) wrote nothing: not changed.
+            changed = changed and self.writes_sent > 0
         result = {"changed": changed, "devices": devices, "summary": summary, "diff": diff,
                   "import_id": None if predicted else self.import_id}
         if self.progress:

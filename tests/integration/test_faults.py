@@ -421,7 +421,7 @@ def test_sync_refused_warns_and_does_not_fail(start_emulator, collections_path, 
     syncs = sent(emu, 'POST', '/beta/deviceManagement/windowsAutopilotSettings/sync')
     assert [e.get('status') for e in syncs] == [204, int(refusal)]
     warnings = warnings_of(result)
-    assert any(w.startswith('Autopilot sync not started (%s' % refusal) for w in warnings), warnings
+    assert any(w.startswith('Autopilot sync not started: ') and '(%s ' % refusal in w for w in warnings), warnings
     assert [d['serialNumber'] for d in objects(emu.state(), 'windowsAutopilotDeviceIdentities')] == ['FLT-0101']
     assert result.tasks[-1]['status'] == 'changed'
     injected, throttled = fault_counters(emu)

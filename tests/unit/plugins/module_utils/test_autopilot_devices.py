@@ -39,11 +39,11 @@ def test_check_hash_strips_whitespace_and_accepts_base64():
 
 
 @pytest.mark.parametrize("bad, words", [
-    ("not base64!!", "not valid base64"),
+    ("not base64!!", "not valid base64: character '!' at position 10 (whitespace not counted)"),
     ("", "empty"),
     (base64.b64encode(b"short").decode(), "decodes to 5 bytes"),
     ("QUJD", "decodes to 3 bytes"),
-    ("QUJDRA", "not valid base64"),  # missing padding
+    ("QUJDRA", "not valid base64: its length or padding is wrong (6 characters)"),  # missing padding
 ])
 def test_check_hash_refuses(bad, words):
     with pytest.raises(ad.InputError) as err:
@@ -448,6 +448,18 @@ def test_check_mode_unregistered_serial_without_hash_follows_check_mode_missing(
     assert client.writes() == []
 
 
+def test_a_run_that_only_waits_for_an_earlier_import_is_not_changed():
+    """The serial's import from an earlier run is still under way: this run adopts it, waits, times out, writes nothing,
+    and so reports changed false (the earlier run reported the change)."""
+    client = FakeClient()
+    client.records["earlier"] = {"id": "earlier", "serialNumber": "S1", "importId": "other", "_reads": -10 ** 6,
+                                 "state": {"deviceImportStatus": "unknown"}}
+    sync, result = run(client, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}], wait_timeout=3)
+    assert client.writes() == [] and sync.writes_sent == 0
+    assert result["timed_out"] is True and result["changed"] is False
+    assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S1", "pending")]
+
+
 def test_sync_imports_reports_errors_cleans_only_own_records_and_syncs():
     client = FakeClient(errors={"S3": 808}, polls=2)
     client.records["foreign"] = {"id": "foreign", "serialNumber": "X", "importId": "other", "_reads": -99,
@@ -524,7 +536,8 @@ def test_sync_429_is_a_warning():
     client = FakeClient(sync_status=429)
     sync, result = run(client, devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}])
     assert result["devices"][0]["action"] == "imported"
-    assert "10 minutes" in sync.warnings[0]
+    assert sync.warnings[0].startswith("Autopilot sync not started: Intune allows one sync every 10 minutes (429 ")
+    assert ".." not in sync.warnings[0]
     assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1, "the 10-minute rule is not throttling: no retry"
 
 
