@@ -41,9 +41,9 @@ Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each w
   on its own (concepts/json-batching.md).
 * Intune list pages: the page size is undocumented; Microsoft's Intune samples maintainer reported a
   default of 1,000 items per page (NOT-DOCS: microsoftgraph/powershell-intune-samples issue #2). No
-  ``$top`` is sent: in OData ``$top`` caps the whole result, not the page (concepts/query-parameters.md),
-  and Intune documents no page-size semantics for it, so asking for ``$top`` could silently cut a large
-  tenant's list short. Lists follow ``@odata.nextLink`` with whatever page size the service picks.
+  ``$top`` is sent: Graph's concepts/query-parameters.md says ``$top`` "sets the page size of results", but some
+  APIs treat it as a cap on the whole result and the Intune pages say nothing about it, so asking for it could
+  cut a large tenant's list short or gain nothing. Lists follow ``@odata.nextLink`` with the service's page size.
 * CSV: the portal's columns are ``Device Serial Number,Windows Product ID,Hardware Hash[,Group
   Tag][,Assigned User]``, at most 500 rows (MicrosoftDocs/memdocs: autopilot/add-devices.md).
   Get-WindowsAutopilotInfo writes the file with ``Out-File`` and no ``-Encoding``, which in Windows

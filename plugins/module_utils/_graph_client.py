@@ -122,6 +122,9 @@ def permission_hint(method, url):
             needed = read if (method or 'GET').upper() == 'GET' else write
             if needed == 'Group.ReadWrite.All' and path == '/groups':
                 needed = 'Group.Create or Group.ReadWrite.All'
+            elif needed == 'Group.ReadWrite.All' and '/members' in path:
+                # group-post-members.md / group-delete-members.md: least privilege per member type
+                needed = 'GroupMember.ReadWrite.All with User.ReadWrite.All (user members) or Device.ReadWrite.All (device members)'
             return (' The app registration probably lacks the Microsoft Graph application permission %s (or it was '
                     'added without admin consent); see the permissions in the module documentation.' % needed)
     return ''

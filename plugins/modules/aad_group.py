@@ -91,7 +91,10 @@ options:
     default: 120
 notes:
   - "Graph application permissions: C(Group.ReadWrite.All) (C(Group.Create) suffices to create);
-    C(User.Read.All) and C(Device.Read.All) to resolve members by name."
+    C(User.Read.All) and C(Device.Read.All) to resolve members by name. To add or remove O(members), Microsoft's
+    current Add members page (api-reference/v1.0/api/group-post-members.md) lists as least privilege
+    C(GroupMember.ReadWrite.All) together with C(User.ReadWrite.All) for users or C(Device.ReadWrite.All) for
+    devices; earlier versions of that page listed C(Group.ReadWrite.All) alone. A 403 names the permission."
   - The group is returned as Graph returns it (camelCase keys), without C(@odata.context).
 seealso:
   - module: intune.autopilot.aad_group_info
@@ -276,6 +279,11 @@ class Members(Relationship):
     def describe(self, ctx, items):
         return sorted(self.labels.get(k, k) for k in items)
 
+    @staticmethod
+    def _is_member(ctx, obj, member_id):
+        members = ctx.client.list("/groups/%s/members" % obj["id"], api="v1.0", params={"$select": "id"})
+        return any(m.get("id") == member_id for m in members)
+
     def apply(self, ctx, obj, desired, current):
         base = ctx.client.graph_url.rstrip("/")
         for member_id in sorted(set(desired) - set(current)):
@@ -284,9 +292,11 @@ class Members(Relationship):
                 ctx.client.post("/groups/%s/members/$ref" % obj["id"], api="v1.0", probe=lambda: None,
                                 json={"@odata.id": "%s/v1.0/directoryObjects/%s" % (base, member_id)})
             except GraphError as exc:
-                # Graph answers 400 Request_BadRequest "One or more added object references already
-                # exist" when the member is there already (group-post-members); that is the goal.
-                if not (exc.status == 400 and "already exist" in (exc.message or "")):
+                # Graph answers 400 when the object is already a member (group-post-members.md: "returns a
+                # 400 Bad Request response code when the object is already a member"); that is the goal. The page
+                # gives no error text, so a 400 counts as "already a member" when its message says so (the text
+                # the service sends today) or when the member is listed.
+                if not (exc.status == 400 and ("already exist" in (exc.message or "") or self._is_member(ctx, obj, member_id))):
                     raise EngineError("Failed to add member '%s' to group '%s': %s" % (self.labels.get(member_id), obj.get("displayName"), exc),
                                       **exc.to_result())
         for member_id in sorted(set(current) - set(desired)):

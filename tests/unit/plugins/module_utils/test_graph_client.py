@@ -642,6 +642,8 @@ def test_retry_429_false_raises_the_first_429(fake, make):
     ('GET', '/deviceAppManagement/mobileApps?$filter=x', 'DeviceManagementApps.Read.All'),
     ('POST', GRAPH + '/v1.0/groups', 'Group.Create or Group.ReadWrite.All'),
     ('PATCH', GRAPH + '/v1.0/groups/abc', 'Group.ReadWrite.All'),
+    ('POST', GRAPH + '/v1.0/groups/abc/members/$ref',
+     'GroupMember.ReadWrite.All with User.ReadWrite.All (user members) or Device.ReadWrite.All (device members)'),
     ('GET', GRAPH + '/v1.0/groups/$count', 'Group.Read.All'),
     ('GET', '/users/a@contoso.com?$select=id', 'User.Read.All'),
     ("GET", GRAPH + "/v1.0/devices(deviceId='x')", 'Device.Read.All'),
