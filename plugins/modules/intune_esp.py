@@ -459,6 +459,14 @@ class Assignments(Relationship):
             ctx.client.post("%s/%s/assign" % (PATH, obj["id"]), json=body, api="beta", probe=lambda: None)
         except GraphError as exc:
             raise EngineError("Failed to assign esp '%s': %s" % (obj.get("displayName"), exc), **exc.to_result())
+        # The assign page does not say that the set replaces the current assignments (it is what the portal's
+        # "Assignments" page does, and what the service does as far as reported). Read them back so that a
+        # service that appended instead is an error here, not a silent extra target.
+        after = self.current(ctx, obj)
+        if set(after) != set(desired):
+            raise EngineError("Intune did not take the assignments of esp '%s' as sent: it reports %s, %s was sent. "
+                              "Check them in the portal." % (obj.get("displayName"), self.describe(ctx, after),
+                                                             self.describe(ctx, desired)))
 
 
 def resource(default=False):

@@ -190,8 +190,11 @@ def test_default_and_custom_esp_detection():
 
 
 class FakeClient(object):
-    def __init__(self, items=()):
+    """``assign`` replaces the assignments with the set sent, unless ``appends`` (a service that added to them)."""
+
+    def __init__(self, items=(), appends=False):
         self.items = list(items)
+        self.appends = appends
         self.calls = []
 
     def list(self, path, api="beta", params=None, headers=None):
@@ -200,6 +203,9 @@ class FakeClient(object):
 
     def post(self, path, json=None, api="beta", headers=None, probe=None):
         self.calls.append(("POST", path, json))
+        if path.endswith("/assign"):
+            sent = [dict(a, id="a%d" % i) for i, a in enumerate(json["enrollmentConfigurationAssignments"])]
+            self.items = self.items + sent if self.appends else sent
 
     def get_or_none(self, path, api="beta", params=None, headers=None):
         return None
@@ -223,7 +229,8 @@ def test_assign_sends_one_complete_set():
     ctx = context(client, display_name="x")
     wanted = {("group", "g1"): ("f1", "include"), ("exclude", "g2"): (None, "none"), ("all_users", None): (None, "none")}
     esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, wanted, {})
-    assert len(client.calls) == 1
+    assert [c[:2] for c in client.calls] == [("POST", "/deviceManagement/deviceEnrollmentConfigurations/e1/assign"),
+                                            ("GET", "/deviceManagement/deviceEnrollmentConfigurations/e1/assignments")]
     method, path, body = client.calls[0]
     assert (method, path) == ("POST", "/deviceManagement/deviceEnrollmentConfigurations/e1/assign")
     items = body["enrollmentConfigurationAssignments"]
@@ -235,6 +242,17 @@ def test_assign_sends_one_complete_set():
     assert targets["#microsoft.graph.exclusionGroupAssignmentTarget"] == {
         "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": "g2"}
     assert "#microsoft.graph.allLicensedUsersAssignmentTarget" in targets
+
+
+def test_an_assign_that_did_not_replace_the_set_is_an_error():
+    """The assign page does not say "replace"; if the service added the set to the old one, the module says so."""
+    old = {"id": "old", "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g9"}}
+    client = FakeClient(items=[old], appends=True)
+    ctx = context(client, display_name="x")
+    with pytest.raises(EngineError) as err:
+        esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, {("group", "g1"): (None, "none")},
+                                {("group", "g9"): (None, "none")})
+    assert str(err.value).startswith("Intune did not take the assignments of esp 'x' as sent")
 
 
 def test_set_priority_only_when_it_differs():
