@@ -13,7 +13,7 @@ class ModuleDocFragment(object):
 options:
   check_mode_missing:
     description:
-      - What a name that matches no object does in check mode (a group in O(assignments), a member, a device
+      - What a name that matches no object does in check mode (a group in C(assignments), a member, a device
         serial that is not registered and comes without a hardware hash).
       - V(fail), the default, fails the task as the real run would, so a misspelled name is caught by C(--check).
       - V(warn) warns and predicts the rest of the task as if an earlier task of the same play created the object.

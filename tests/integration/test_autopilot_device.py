@@ -105,7 +105,7 @@ class Graph:
 
 
 def seed_user(emulator, upn):
-    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": upn.split("@")[0],
+    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": upn.split("@", maxsplit=1)[0],
                                        "accountEnabled": True}]}})
 
 
@@ -552,7 +552,9 @@ def test_sync_within_ten_minutes_is_a_warning_at_once(run_playbook, start_emulat
                        emulator=emu).assert_ok().task("Device")
     syncs = [e for e in emu.requests_since(mark) if e["method"] == "POST" and e["path"].split("?")[0].endswith("/windowsAutopilotSettings/sync")]
     assert [e["status"] for e in syncs] == [429]
-    assert "Autopilot sync not started: Intune allows one sync every 10 minutes (429 TooManyRequests); the devices appear after the next sync." in out["warnings"], out["warnings"]
+    expected = ("Autopilot sync not started: Intune allows one sync every 10 minutes (429 TooManyRequests); the devices "
+                "appear after the next sync.")
+    assert expected in out["warnings"], out["warnings"]
     assert out["devices"][0]["action"] == "imported" and list(registered(emu, p)) == [p + "01"]
 
 
@@ -570,9 +572,9 @@ def test_assign_user_without_friendly_name_sends_the_display_name(run_playbook, 
     sent = [w for w in emulator.writes_since(mark) if w["path"].endswith("/assignUserToDevice")]
     body = sent[0]["request_body"]
     body = json.loads(body) if isinstance(body, str) else body
-    assert body == {"userPrincipalName": upn, "addressableUserName": upn.split("@")[0]}
+    assert body == {"userPrincipalName": upn, "addressableUserName": upn.split("@", maxsplit=1)[0]}
     device = registered(emulator, p)[serial]
-    assert device["userPrincipalName"] == upn and device["addressableUserName"] == upn.split("@")[0]
+    assert device["userPrincipalName"] == upn and device["addressableUserName"] == upn.split("@", maxsplit=1)[0]
     mark = emulator.mark()
     assert run_playbook(assign).assert_ok().task("Assign")["changed"] is False
     assert emulator.writes_since(mark) == []

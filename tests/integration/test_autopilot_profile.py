@@ -294,8 +294,8 @@ def test_request_log_matches_microsoft_schema(created, run_playbook):
 def test_an_ambiguous_group_name_lists_the_ids_and_writes_nothing(created, run_playbook):
     """Graph allows two groups with one name; an assignment to that name names both ids, before any write."""
     first = group_id(created, 'Autopilot devices')
-    second = graph(created, 'POST', '/v1.0/groups', {'displayName': 'Autopilot devices', 'mailEnabled': False,
-                                                      'mailNickname': 'apdup', 'securityEnabled': True})['id']
+    body = {'displayName': 'Autopilot devices', 'mailEnabled': False, 'mailNickname': 'apdup', 'securityEnabled': True}
+    second = graph(created, 'POST', '/v1.0/groups', body)['id']
     mark = created.mark()
     result = run_playbook(playbook(dict(profile_task(assignments=[{'group': 'Autopilot devices'}]), ignore_errors=True)))
     message = result.task('profile')['msg']

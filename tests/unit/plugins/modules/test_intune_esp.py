@@ -229,8 +229,8 @@ def test_assign_sends_one_complete_set():
     ctx = context(client, display_name="x")
     wanted = {("group", "g1"): ("f1", "include"), ("exclude", "g2"): (None, "none"), ("all_users", None): (None, "none")}
     esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, wanted, {})
-    assert [c[:2] for c in client.calls] == [("POST", "/deviceManagement/deviceEnrollmentConfigurations/e1/assign"),
-                                            ("GET", "/deviceManagement/deviceEnrollmentConfigurations/e1/assignments")]
+    base = "/deviceManagement/deviceEnrollmentConfigurations/e1"
+    assert [c[:2] for c in client.calls] == [("POST", base + "/assign"), ("GET", base + "/assignments")]
     method, path, body = client.calls[0]
     assert (method, path) == ("POST", "/deviceManagement/deviceEnrollmentConfigurations/e1/assign")
     items = body["enrollmentConfigurationAssignments"]
