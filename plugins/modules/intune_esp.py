@@ -63,11 +63,13 @@ description:
   - "The portal only offers some settings together, and this module refuses the other combinations before any call,
     naming the option: O(install_progress_timeout_in_minutes), O(custom_error_message), O(allow_log_collection_on_install_failure),
     O(track_install_progress_for_autopilot_only), O(disable_user_status_tracking_after_first_user), O(install_quality_updates)
-    and O(block_device_setup_retry_by_user=false) need O(show_installation_progress=true) in the same task;
+    and O(block_device_setup_retry_by_user=false) need O(show_installation_progress=true);
     O(allow_device_reset_on_install_failure), O(allow_device_use_on_install_failure), O(selected_apps) and
-    O(allow_non_blocking_app_installation) need O(block_device_setup_retry_by_user=false) (portal B(Block device use) B(Yes))
-    in the same task; O(allow_non_blocking_app_installation=true) needs at least one app in O(selected_apps). Setting a
-    dependent boolean to its off value (V(false), or V(true) for O(block_device_setup_retry_by_user)) is always allowed."
+    O(allow_non_blocking_app_installation) need O(block_device_setup_retry_by_user=false) (portal B(Block device use) B(Yes));
+    O(allow_non_blocking_app_installation=true) needs at least one app in O(selected_apps). A parent setting the task
+    leaves out counts with the value the ESP has (one read, before any write), so changing only a dependent setting of an
+    ESP whose parent setting is already on needs no restating. Setting a dependent boolean to its off value (V(false), or
+    V(true) for O(block_device_setup_retry_by_user)) is always allowed."
 author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:
@@ -278,7 +280,7 @@ diff:
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, list_all)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one, list_all)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
 from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import (
     PATH, ESP_TYPE, DEFAULT_SUFFIX, is_default, is_esp, is_custom_esp)
@@ -353,25 +355,49 @@ def validate(params):
     priority = params.get("priority")
     if priority is not None and priority < 1:
         raise EngineError("priority: must be 1 or greater (1 is the highest), got %d." % priority)
-    if params.get("show_installation_progress") is not True:
-        engaged = [o for o in NEEDS_PROGRESS + NEEDS_BLOCKING if _engaged(o, params.get(o))]
-        if engaged:
-            raise EngineError(
-                "%s: the portal offers %s only when 'Show app and profile configuration progress' is Yes; set "
-                "show_installation_progress: true in the same task, or leave %s out."
-                % (engaged[0], "this setting" if len(engaged) == 1 else "these settings (%s)" % ", ".join(engaged),
-                   "it" if len(engaged) == 1 else "them"))
-    if params.get("block_device_setup_retry_by_user") is not False:
-        engaged = [o for o in NEEDS_BLOCKING if _engaged(o, params.get(o))]
-        if engaged:
-            raise EngineError(
-                "%s: the portal offers %s only when 'Block device use until all apps and profiles are installed' is Yes, "
-                "which is block_device_setup_retry_by_user: false; set it in the same task, or leave %s out."
-                % (engaged[0], "this setting" if len(engaged) == 1 else "these settings (%s)" % ", ".join(engaged),
-                   "it" if len(engaged) == 1 else "them"))
     if params.get("allow_non_blocking_app_installation") and not apps:
         raise EngineError("allow_non_blocking_app_installation: the portal offers 'Only fail selected blocking apps in "
                           "technician phase' only when blocking apps are selected; list them in selected_apps.")
+
+
+def dependency_problems(params, current=None):
+    """The portal's parent-setting rules, as one message per rule broken (empty when none is).
+
+    A parent setting the task leaves out counts with its value on ``current`` (the ESP as Graph returns it), so
+    changing only a dependent setting of an ESP whose parent is already on needs no restating.
+    """
+    if params.get("state") == "absent":
+        return []
+    current = current or {}
+    show = params.get("show_installation_progress")
+    if show is None:
+        show = current.get("showInstallationProgress")
+    block_retry = params.get("block_device_setup_retry_by_user")
+    if block_retry is None:
+        block_retry = current.get("blockDeviceSetupRetryByUser") if current else None
+    problems = []
+    rules = [
+        (show is not True, NEEDS_PROGRESS + NEEDS_BLOCKING, "'Show app and profile configuration progress' is Yes",
+         "show_installation_progress: true"),
+        (block_retry is not False, NEEDS_BLOCKING, "'Block device use until all apps and profiles are installed' is Yes",
+         "block_device_setup_retry_by_user: false"),
+    ]
+    for broken, dependents, portal, fix in rules:
+        engaged = [o for o in dependents if _engaged(o, params.get(o))] if broken else []
+        if engaged:
+            problems.append(
+                "%s: the portal offers %s only when %s (%s); set that in the same task, or leave %s out."
+                % (engaged[0], "this setting" if len(engaged) == 1 else "these settings (%s)" % ", ".join(engaged),
+                   portal, fix, "it" if len(engaged) == 1 else "them"))
+    return problems
+
+
+def validate_all(params, current=None):
+    """:func:`validate` and :func:`dependency_problems` together (``current``: the ESP as it is, or None)."""
+    validate(params)
+    problems = dependency_problems(params, current)
+    if problems:
+        raise EngineError(" ".join(problems))
 
 
 def build(ctx):
@@ -529,11 +555,21 @@ def find_default(ctx):
 
 
 def run(module):
-    validate(module.params)
-    default = bool(module.params.get("default"))
+    params = module.params
+    validate(params)
+    problems = dependency_problems(params)
+    default = bool(params.get("default"))
     ctx = Context(module, resource(default))
-    if default:
-        module.params["id"] = find_default(ctx)
+    if problems and (params.get("show_installation_progress") is None or params.get("block_device_setup_retry_by_user") is None):
+        # A parent setting left out may already be on: judge by the ESP as it is (one read, still before any write).
+        if default:
+            params["id"] = find_default(ctx)
+        current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else params.get("display_name"))
+        problems = dependency_problems(params, current)
+    if problems:
+        raise EngineError(" ".join(problems))
+    if default and not params.get("id"):
+        params["id"] = find_default(ctx)
     return readable_diff(ctx, ensure(ctx))
 
 

@@ -439,3 +439,22 @@ def test_requests_match_microsofts_schema(run_playbook, start_emulator, tmp_path
     graph_only.write_text("".join(json.dumps(e) + "\n" for e in entries))
     proc = subprocess.run([sys.executable, str(SCHEMA_CHECK), "--log", str(graph_only)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_dependent_setting_alone_on_an_esp_whose_parent_is_on(run_playbook, emulator, tenant):
+    """Changing only the timeout of an ESP whose progress page is already on needs no restating of the parent
+    setting: one PATCH of that key. On an ESP whose progress page is off, the same task fails before any write."""
+    on, off = unique("ESP on"), unique("ESP off")
+    run_playbook(play(task("On", display_name=on, show_installation_progress=True),
+                      task("Off", display_name=off, show_installation_progress=False))).assert_ok()
+    mark = emulator.mark()
+    result = run_playbook(play(task("On", display_name=on, install_progress_timeout_in_minutes=120),
+                               task("Off", display_name=off, install_progress_timeout_in_minutes=120, ignore_errors=True)))
+    assert result.task("On")["changed"] is True
+    assert failure(result, "Off")["msg"].startswith("install_progress_timeout_in_minutes: the portal offers this setting "
+                                                    "only when 'Show app and profile configuration progress' is Yes")
+    writes = emulator.writes_since(mark)
+    assert [(w["method"], w["request_body"]) for w in writes] == [
+        ("PATCH", {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration", "installProgressTimeoutInMinutes": 120})]
+    assert esps_named(emulator, on)[0]["installProgressTimeoutInMinutes"] == 120
+    assert esps_named(emulator, off)[0]["installProgressTimeoutInMinutes"] != 120

@@ -62,34 +62,34 @@ def test_priority_is_written_by_set_priority_and_lists_are_sets():
 
 
 def test_a_full_valid_set_passes():
-    esp.validate(full())
+    esp.validate_all(full())
 
 
 @pytest.mark.parametrize("value", [0, -1, -60])
 def test_timeout_must_be_positive(value):
     with pytest.raises(EngineError, match=r"^install_progress_timeout_in_minutes: .*at least 1"):
-        esp.validate(dict(full(), install_progress_timeout_in_minutes=value))
+        esp.validate_all(dict(full(), install_progress_timeout_in_minutes=value))
 
 
 def test_message_length_limit():
-    esp.validate(dict(full(), custom_error_message="x" * 10000))
+    esp.validate_all(dict(full(), custom_error_message="x" * 10000))
     with pytest.raises(EngineError, match=r"^custom_error_message: at most 10000 characters .*got 10001"):
-        esp.validate(dict(full(), custom_error_message="x" * 10001))
+        esp.validate_all(dict(full(), custom_error_message="x" * 10001))
 
 
 def test_at_most_100_apps():
-    esp.validate(dict(full(), selected_apps=["app %d" % i for i in range(100)]))
+    esp.validate_all(dict(full(), selected_apps=["app %d" % i for i in range(100)]))
     with pytest.raises(EngineError, match=r"^selected_apps: at most 100"):
-        esp.validate(dict(full(), selected_apps=["app %d" % i for i in range(101)]))
+        esp.validate_all(dict(full(), selected_apps=["app %d" % i for i in range(101)]))
     with pytest.raises(EngineError, match=r"^selected_apps: an entry is empty"):
-        esp.validate(dict(full(), selected_apps=["7-Zip", " "]))
+        esp.validate_all(dict(full(), selected_apps=["7-Zip", " "]))
 
 
 def test_priority_and_scope_tags_input():
     with pytest.raises(EngineError, match=r"^priority: must be 1 or greater"):
-        esp.validate(params(display_name="x", priority=0))
+        esp.validate_all(params(display_name="x", priority=0))
     with pytest.raises(EngineError, match=r"^scope_tags: give at least one"):
-        esp.validate(params(display_name="x", scope_tags=[]))
+        esp.validate_all(params(display_name="x", scope_tags=[]))
 
 
 @pytest.mark.parametrize("option,value", [
@@ -104,8 +104,8 @@ def test_priority_and_scope_tags_input():
 @pytest.mark.parametrize("progress", [None, False])
 def test_settings_behind_show_progress(option, value, progress):
     with pytest.raises(EngineError, match=r"^%s: the portal offers this setting only when 'Show app and profile" % option):
-        esp.validate(params(display_name="x", show_installation_progress=progress, **{option: value}))
-    esp.validate(params(display_name="x", show_installation_progress=True, **{option: value}))
+        esp.validate_all(params(display_name="x", show_installation_progress=progress, **{option: value}))
+    esp.validate_all(params(display_name="x", show_installation_progress=True, **{option: value}))
 
 
 @pytest.mark.parametrize("option,off", [
@@ -115,7 +115,7 @@ def test_settings_behind_show_progress(option, value, progress):
     ("allow_device_reset_on_install_failure", False),
 ])
 def test_off_values_are_always_allowed(option, off):
-    esp.validate(params(display_name="x", show_installation_progress=False, **{option: off}))
+    esp.validate_all(params(display_name="x", show_installation_progress=False, **{option: off}))
 
 
 @pytest.mark.parametrize("option,value", [
@@ -127,43 +127,62 @@ def test_off_values_are_always_allowed(option, off):
 @pytest.mark.parametrize("blocking", [None, True])
 def test_settings_behind_block_device_use(option, value, blocking):
     with pytest.raises(EngineError, match=r"^%s: the portal offers this setting only when 'Block device use" % option):
-        esp.validate(params(display_name="x", show_installation_progress=True, block_device_setup_retry_by_user=blocking,
+        esp.validate_all(params(display_name="x", show_installation_progress=True, block_device_setup_retry_by_user=blocking,
+                                **{option: value}))
+    esp.validate_all(params(display_name="x", show_installation_progress=True, block_device_setup_retry_by_user=False,
                             **{option: value}))
-    esp.validate(params(display_name="x", show_installation_progress=True, block_device_setup_retry_by_user=False,
-                        **{option: value}))
 
 
 def test_the_message_names_every_engaged_option():
     with pytest.raises(EngineError) as info:
-        esp.validate(params(display_name="x", install_progress_timeout_in_minutes=5, allow_device_use_on_install_failure=True))
+        esp.validate_all(params(display_name="x", install_progress_timeout_in_minutes=5, allow_device_use_on_install_failure=True))
     assert "these settings (install_progress_timeout_in_minutes, block_device_setup_retry_by_user" not in info.value.msg
     assert "install_progress_timeout_in_minutes, allow_device_use_on_install_failure" in info.value.msg
+
+
+@pytest.mark.parametrize("current, refused", [
+    ({"showInstallationProgress": True, "blockDeviceSetupRetryByUser": False}, False),
+    ({"showInstallationProgress": True, "blockDeviceSetupRetryByUser": True}, True),
+    ({"showInstallationProgress": False, "blockDeviceSetupRetryByUser": False}, True),
+    (None, True),
+])
+def test_a_parent_setting_left_out_counts_with_its_current_value(current, refused):
+    """Changing only a dependent setting of an ESP whose parent settings are already on needs no restating."""
+    wanted = params(display_name="x", install_progress_timeout_in_minutes=120, allow_device_use_on_install_failure=True)
+    if refused:
+        with pytest.raises(EngineError):
+            esp.validate_all(wanted, current)
+    else:
+        esp.validate_all(wanted, current)
+    # A parent setting the task gives wins over the current value.
+    with pytest.raises(EngineError, match="show_installation_progress: true"):
+        esp.validate_all(dict(wanted, show_installation_progress=False), current)
 
 
 def test_technician_phase_needs_selected_apps():
     base = dict(full(), selected_apps=[])
     with pytest.raises(EngineError, match=r"^allow_non_blocking_app_installation: .*selected_apps"):
-        esp.validate(base)
-    esp.validate(dict(base, allow_non_blocking_app_installation=False))
+        esp.validate_all(base)
+    esp.validate_all(dict(base, allow_non_blocking_app_installation=False))
 
 
 def test_default_esp_rules():
-    esp.validate(params(default=True, show_installation_progress=True, install_progress_timeout_in_minutes=30))
+    esp.validate_all(params(default=True, show_installation_progress=True, install_progress_timeout_in_minutes=30))
     for option, value in (("priority", 1), ("assignments", []), ("scope_tags", ["Default"]), ("description", "d")):
         with pytest.raises(EngineError, match=r"^%s: not allowed with default=true" % option):
-            esp.validate(params(default=True, **{option: value}))
+            esp.validate_all(params(default=True, **{option: value}))
     with pytest.raises(EngineError, match=r"^state: the default ESP cannot be deleted"):
-        esp.validate(params(default=True, state="absent"))
+        esp.validate_all(params(default=True, state="absent"))
     with pytest.raises(EngineError, match=r"^default: only true"):
-        esp.validate(params(display_name="x", default=False))
+        esp.validate_all(params(display_name="x", default=False))
     with pytest.raises(EngineError, match=r"^id: .* is the built-in default ESP; use default=true"):
-        esp.validate(params(id="6b2a_DefaultWindows10EnrollmentCompletionPageConfiguration"))
+        esp.validate_all(params(id="6b2a_DefaultWindows10EnrollmentCompletionPageConfiguration"))
     with pytest.raises(EngineError, match=r"^display_name: one of display_name, id or default=true"):
-        esp.validate(params())
+        esp.validate_all(params())
 
 
 def test_absent_skips_setting_checks():
-    esp.validate(params(display_name="x", state="absent", install_progress_timeout_in_minutes=0))
+    esp.validate_all(params(display_name="x", state="absent", install_progress_timeout_in_minutes=0))
 
 
 # Real Graph shapes: a fresh tenant's default ESP as reported by a field observation (graph-api.md 1.6) carries the
