@@ -51,6 +51,8 @@ options:
   membership_rule:
     description:
       - A dynamic membership rule. Setting it makes the group dynamic (C(groupTypes) C(DynamicMembership)).
+      - On an existing assigned group this changes the group to dynamic membership in place (same id). Microsoft Entra
+        then removes its current members and adds the ones the rule matches; the task warns when it does so.
       - Refused before any call when longer than 3,072 characters or when its parentheses or quotes are unbalanced.
       - Mutually exclusive with O(all_autopilot_devices) and O(autopilot_group_tag).
     type: str
@@ -329,6 +331,27 @@ def resource():
     )
 
 
+def run(module):
+    """ensure(), plus a warning when an existing group changes between assigned and dynamic membership.
+
+    Microsoft Entra supports the change in place (same id, so references stay valid), and warns: "When changing an
+    existing static group to a dynamic group, all existing members are removed from the group, and then the
+    membership rule is processed to add new members" (MicrosoftDocs/entra-docs docs/identity/users/groups-change-type.md).
+    """
+    result = ensure(Context(module, resource()))
+    before = (result.get("diff") or {}).get("before") or {}
+    after = (result.get("diff") or {}).get("after") or {}
+    was_dynamic = "DynamicMembership" in (before.get("groupTypes") or [])
+    will_be_dynamic = "DynamicMembership" in (after.get("groupTypes") or [])
+    if "groupTypes" in before and was_dynamic != will_be_dynamic:
+        result.setdefault("warnings", []).append(
+            "The group changes from %s to %s membership%s." % (
+                "dynamic" if was_dynamic else "assigned", "dynamic" if will_be_dynamic else "assigned",
+                ": its current members are removed, then the rule adds the members it matches (Microsoft Entra "
+                "groups-change-type)" if will_be_dynamic else ": from now on its members are the ones listed, no rule updates them"))
+    return result
+
+
 def main():
     module = GraphModule(
         argument_spec=dict(
@@ -349,7 +372,7 @@ def main():
         mutually_exclusive=[["membership_rule", "all_autopilot_devices", "autopilot_group_tag"]],
         supports_check_mode=True,
     )
-    execute(module, lambda: ensure(Context(module, resource())))
+    execute(module, lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -189,3 +189,20 @@ def test_mail_nickname_is_updated_when_set_and_kept_when_omitted(run_playbook, e
     assert groups_named(emulator, name)[0]["mailNickname"] == "ap-renamed"
     again = run_playbook(play(task("Group", display_name=name))).assert_ok()
     assert again.task("Group")["changed"] is False and groups_named(emulator, name)[0]["mailNickname"] == "ap-renamed"
+
+
+def test_assigned_group_made_dynamic_in_place_warns(run_playbook, emulator):
+    """Setting a rule on an assigned group changes it in place (same id) and warns that its members are replaced."""
+    name = unique("Was assigned")
+    upn = "conv.%s@contoso.example" % uuid.uuid4().hex[:6]
+    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": "Conv"}]}})
+    run_playbook(play(task("Group", display_name=name, members=[upn]))).assert_ok()
+    [before] = groups_named(emulator, name)
+    check = run_playbook(play(task("Group", display_name=name, all_autopilot_devices=True)), check=True).assert_ok()
+    assert any("changes from assigned to dynamic membership: its current members are removed" in w
+               for w in check.task("Group").get("warnings", [])), check.task("Group")
+    real = run_playbook(play(task("Group", display_name=name, all_autopilot_devices=True))).assert_ok()
+    assert real.task("Group")["changed"] is True
+    [after] = groups_named(emulator, name)
+    assert after["id"] == before["id"] and after["groupTypes"] == ["DynamicMembership"]
+    assert after["membershipRule"] == ALL_AUTOPILOT_RULE
