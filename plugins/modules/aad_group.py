@@ -106,6 +106,7 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The users and devices named in members must exist in your tenant.
 - name: The dynamic device group of all Autopilot devices
   intune.autopilot.aad_group:
     display_name: Autopilot devices

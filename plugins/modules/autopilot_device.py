@@ -210,6 +210,7 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Serial numbers, hashes and users below are examples; assigned users must exist in your tenant.
 - name: Register one device
   intune.autopilot.autopilot_device:
     serial_number: PF3ABC12

@@ -176,6 +176,8 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Group and scope tag names below are examples: use your tenant's. Assigned groups must exist first
+# (intune.autopilot.aad_group creates them).
 - name: The tutorial's user-driven Entra join profile, assigned to the Autopilot device group
   intune.autopilot.autopilot_profile:
     display_name: Autopilot user driven

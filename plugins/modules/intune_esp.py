@@ -198,6 +198,8 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Group, app and scope tag names below are examples: use your tenant's. Assigned groups must exist first
+# (intune.autopilot.aad_group creates them).
 - name: The ESP of the Autopilot tutorial, assigned to the Autopilot device group
   intune.autopilot.intune_esp:
     display_name: Autopilot ESP
