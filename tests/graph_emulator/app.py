@@ -41,6 +41,7 @@ DEFAULT_SETTINGS = {
     "sync_min_interval": 600.0,
     "keep_import_id": True,
     "device_visible_delay": 0.0,
+    "devices_listed_after_sync": False,
     "device_filter_unsupported": False,
     "sync_retry_after": False,
     "latency_ms": 0,

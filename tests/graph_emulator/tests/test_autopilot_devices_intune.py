@@ -4,6 +4,7 @@ import base64
 
 import pytest
 
+from tests.graph_emulator import autopilot_devices
 from tests.graph_emulator.tests.intune_helpers import Client, checker_available
 
 IMPORTS = "/deviceManagement/importedWindowsAutopilotDeviceIdentities"
@@ -406,6 +407,64 @@ def test_device_visible_delay_setting():
     client.advance(1)
     assert [d["id"] for d in client.all_pages(DEVICES)] == [device_id]
     assert client.get(DEVICES + "/" + device_id).status == 200
+
+
+SYNC = "/deviceManagement/windowsAutopilotSettings/sync"
+
+
+def listed_serials(client):
+    return sorted(d["serialNumber"] for d in client.all_pages(DEVICES))
+
+
+def test_devices_listed_after_sync_setting():
+    """A device is listed once a sync that started after its import completed has ended; a sync that started
+    before (still running, or refused with 429) does not list it. A modelling choice from memdocs add-devices.md."""
+    client = Client({"import_delay": 5, "sync_duration": 2, "sync_min_interval": 20, "devices_listed_after_sync": True})
+    import_devices(client, [item("SN-A1", groupTag="SiteA")])
+    client.advance(5)
+    done = client.get(IMPORTS).body["value"][0]
+    assert done["state"]["deviceImportStatus"] == "complete"
+    a1 = done["state"]["deviceRegistrationId"]
+    assert listed_serials(client) == [] and client.get(DEVICES + "/" + a1).status == 404
+    client.advance(60)
+    assert listed_serials(client) == [], "completed a minute ago, no sync since: still not listed"
+    assert client.post(SYNC).status == 204
+    import_devices(client, [item("SN-B1", groupTag="SiteB")])  # completes while the first sync runs
+    client.advance(1)
+    assert listed_serials(client) == []
+    assert client.get("/deviceManagement/windowsAutopilotSettings").body["syncStatus"] == "inProgress"
+    client.advance(1)
+    assert listed_serials(client) == ["SN-A1"], "the sync ended: the device imported before it is listed"
+    assert client.get(DEVICES + "/" + a1).status == 200
+    client.advance(5)
+    assert client.post(SYNC).status == 429, "within sync_min_interval"
+    client.advance(30)
+    assert listed_serials(client) == ["SN-A1"], "SN-B1 completed after the only sync started"
+    assert client.post(SYNC).status == 204
+    client.advance(1.9)
+    assert listed_serials(client) == ["SN-A1"]
+    client.advance(0.1)
+    assert listed_serials(client) == ["SN-A1", "SN-B1"]
+    assert [d["groupTag"] for d in client.all_pages(DEVICES)] == ["SiteA", "SiteB"]
+
+
+def test_devices_listed_after_sync_when_the_tick_comes_after_the_sync():
+    """The sync is sent after the import completed but before any request ran the import's ticker: still listed."""
+    client = Client({"import_delay": 5, "sync_duration": 2, "devices_listed_after_sync": True})
+    import_devices(client, [item("SN-C1")])
+    client.advance(6)
+    client.tenant.tickers.remove(autopilot_devices.import_tick)
+    assert client.post(SYNC).status == 204  # the record completed 1 s ago, not processed yet
+    assert device_by_serial(client, "SN-C1") is None
+    client.tenant.tickers.insert(0, autopilot_devices.import_tick)
+    client.advance(2)
+    assert listed_serials(client) == ["SN-C1"]
+
+
+def test_devices_listed_after_sync_off_lists_at_completion(client):
+    import_devices(client, [item("SN-D1")])
+    client.advance(5)
+    assert listed_serials(client) == ["SN-D1"], "the default keeps the devices listed when the record completes"
 
 
 def test_device_filter_unsupported_setting(client):
