@@ -36,6 +36,11 @@ Graph facts used here (shared/reference/graph-api.md sections 4, 5 and 6, each w
   parameter at all, so a 400 to the filtered read falls back to the full list (:func:`devices_by_serial`).
 * ``POST /deviceManagement/windowsAutopilotSettings/sync``: 204; 409 while a sync runs; 429 within
   10 minutes of the previous one (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md).
+  ``GET /deviceManagement/windowsAutopilotSettings`` returns ``lastSyncDateTime``, ``lastManualSyncTriggerDateTime``
+  and ``syncStatus`` (``unknown``/``inProgress``/``completed``/``failed``: resources/intune-enrollment-windowsautopilotsettings.md,
+  intune-enrollment-windowsautopilotsyncstatus.md; the get page's example wraps the object in ``value``, so both shapes
+  are read). When the module's own sync was refused and the devices are not listed, it sends the sync again once the
+  rule allows it (:meth:`DeviceSync.retry_sync`).
 * Intune enrollment throttling: 100 writes and 1,000 requests per 20 s per app and tenant
   (includes/throttling-intune-enrollment.md); ``$batch`` takes at most 20 requests, each throttled
   on its own (concepts/json-batching.md).
@@ -55,6 +60,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import calendar
 import codecs
 import csv
 import io
@@ -89,6 +95,9 @@ ASSIGNED_PREFIX = "assigned"
 DEVICES_PATH = "/deviceManagement/windowsAutopilotDeviceIdentities"
 IMPORTS_PATH = "/deviceManagement/importedWindowsAutopilotDeviceIdentities"
 SYNC_PATH = "/deviceManagement/windowsAutopilotSettings/sync"
+SETTINGS_PATH = "/deviceManagement/windowsAutopilotSettings"
+# "If this sync action is called within 10 minutes of the previous sync, the action returns a 429" (sync page).
+SYNC_INTERVAL = 600.0
 
 DEVICE_SELECT = ",".join((
     "id", "serialNumber", "groupTag", "displayName", "userPrincipalName", "addressableUserName",
@@ -132,6 +141,7 @@ CSV_COLUMNS = {
 DEVICE_KEYS = ("serial_number", "hardware_identifier", "product_key", "group_tag", "assigned_user",
                "addressable_user_name", "display_name", "state")
 
+GRAPH_DATE_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 UPN_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 FILTERABLE_RE = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -166,6 +176,25 @@ def check_hash(value, where):
         raise InputError(["%s: the hardware hash decodes to %d bytes; a hardware hash is between %d and %d bytes"
                           % (where, len(raw), HASH_MIN_BYTES, HASH_MAX_BYTES)])
     return text
+
+
+def graph_time(value):
+    """Seconds since the epoch of a Graph DateTimeOffset (``2026-03-01T10:00:00.1234567Z``), or None.
+
+    Intune answers ``0001-01-01T00:00:00Z`` for "never"; that, and anything before 1971, is None too.
+    """
+    found = GRAPH_DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if not found:
+        return None
+    parts = [int(x) for x in found.groups()[:6]]
+    if parts[0] < 1971:
+        return None
+    seconds = calendar.timegm(tuple(parts))
+    zone = found.group(7)
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return float(seconds)
 
 
 def check_upn(value, where):
@@ -586,6 +615,11 @@ class DeviceSync(object):
         self.window_start = None
         self.window_writes = 0
         self.writes_sent = 0
+        self.sync_answers = []  # (seconds since the start, status, error code) of each sync sent: 204, 409 or 429
+        self.sync_next = None  # after a refusal: when the module's own measure (or a Retry-After) allows a sync
+        self.sync_hinted = False  # sync_next came from a Retry-After
+        self.sync_wait_until = None  # no settings read and no sync before this time
+        self.sync_dates = True  # False once the settings' dates allowed a sync that the service refused with 429
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -754,7 +788,8 @@ class DeviceSync(object):
             self.warnings.append("Could not delete the import records of %s; delete them in the Intune portal" % ", ".join(failed))
 
     def trigger_sync(self):
-        """One Autopilot sync. 409 (running) and 429 (10-minute rule) are warnings, not failures.
+        """One Autopilot sync. 409 (running) and 429 (10-minute rule) are not failures: they are recorded, the wait
+        for the devices may send the sync again (:meth:`retry_sync`), and :meth:`sync_warning` summarises them.
 
         The 429 is a rule of the action, not throttling: "If this sync action is called within 10 minutes of the
         previous sync, the action returns a 429 Too Many Requests response code"
@@ -762,29 +797,107 @@ class DeviceSync(object):
         A retry within the client's budget cannot succeed, so the first 429 is taken as the answer (``retry_429``).
         """
         self.pace(1)
+        now = self.clock()
+        elapsed = int(round(now - self.started))
         try:
-            # A second sync cannot do harm (Intune answers 409 or 429, warned below), so it may be sent again
-            # after a 5xx or a dropped connection.
+            # A second sync cannot do harm (Intune answers 409 or 429), so it may be sent again after a 5xx or a
+            # dropped connection.
             self.client.post(SYNC_PATH, probe=lambda: None, retry_429=False)
         except Exception as exc:  # GraphError
             status = getattr(exc, "status", None)
-            if status == 409:
-                self.warnings.append("Autopilot sync not started: a sync is already running (409 %s); the devices appear "
-                                     "when it ends." % getattr(exc, "code", ""))
-                return False
-            if status == 429:
-                self.warnings.append("Autopilot sync not started: Intune allows one sync every 10 minutes (429 %s); the "
-                                     "devices appear after the next sync." % getattr(exc, "code", ""))
-                return False
-            raise
+            if status not in (409, 429):
+                raise
+            self.sync_answers.append((elapsed, status, getattr(exc, "code", "") or ""))
+            # The sync that made Intune refuse started at or before now, so 10 minutes from now the rule allows one:
+            # the module's own measure. A Retry-After (none is documented) is the service's own figure.
+            after = getattr(exc, "retry_after", None)
+            self.sync_hinted = after is not None
+            self.sync_next = now + (after if after is not None else SYNC_INTERVAL)
+            self.sync_wait_until = self.sync_next if self.sync_hinted else None
+            return False
+        self.sync_answers.append((elapsed, 204, ""))
         return True
+
+    def sync_refused(self):
+        """True when this run sent the sync and Intune refused every attempt."""
+        return bool(self.sync_answers) and all(status != 204 for _e, status, _c in self.sync_answers)
+
+    def read_sync_settings(self):
+        """``(syncStatus, lastManualSyncTriggerDateTime in seconds or None)``, or None when they cannot be read."""
+        try:
+            body = self.client.get(SETTINGS_PATH) or {}
+        except GraphError:  # the retry then goes by the module's own measure
+            return None
+        if isinstance(body.get("value"), dict):  # the get page's example wraps the object in "value"
+            body = body["value"]
+        return body.get("syncStatus"), graph_time(body.get("lastManualSyncTriggerDateTime"))
+
+    def retry_sync(self):
+        """Send the refused sync again when Intune can accept it; called on each poll while devices are not listed.
+
+        Intune refuses a sync while one runs (409) and within 10 minutes of the previous one (429). The settings tell
+        whether one runs (``syncStatus``) and when the last was triggered (``lastManualSyncTriggerDateTime``), so the
+        sync is sent when none runs and 10 minutes have passed since that date, which is sooner than 10 minutes after
+        this run's refused attempt. The settings are read once after a refusal and again when that time comes (each
+        poll while a sync runs): a sync triggered meanwhile by another run moves the time on, and as it started
+        after this run's import completed it may list the devices without another. Without the dates, or once they
+        allowed a sync that was then refused (clocks apart), the module's own measure applies: 10 minutes after its
+        last refused attempt; a Retry-After on the refusal (none is documented) is followed as the service's figure.
+        So no more than one sync per 10 minutes by the service's rule, and none once the devices are listed.
+        Returns True when a sync was sent (accepted or not).
+        """
+        if not self.sync_refused():
+            return False
+        now = self.clock()
+        if self.sync_wait_until is not None and now < self.sync_wait_until:
+            return False
+        if self.sync_dates and not self.sync_hinted:
+            settings = self.read_sync_settings()
+            status, last = settings if settings is not None else (None, None)
+            if status == "inProgress":
+                self.sync_wait_until = None  # that sync may list the devices; look again at the next poll
+                return False
+            if last is not None and now < last + SYNC_INTERVAL:
+                self.sync_wait_until = last + SYNC_INTERVAL
+                return False
+            dated = last is not None
+        else:
+            dated = False
+        if not dated and now < self.sync_next:
+            self.sync_wait_until = self.sync_next
+            return False
+        if not self.trigger_sync() and dated and self.sync_answers[-1][1] == 429:
+            self.sync_dates = False  # the dates said 10 minutes had passed: from now on, the module's own measure
+        self.note_progress("sync", dict((str(k), v) for k, v in count_by(s for _e, s, _c in self.sync_answers).items()))
+        return True
+
+    def sync_warning(self):
+        """One warning for the run when none of its sync attempts was accepted; none when one was."""
+        if not self.sync_refused():
+            return
+        elapsed, status, code = self.sync_answers[-1]
+        if len(self.sync_answers) > 1:
+            counts = count_by(s for _e, s, _c in self.sync_answers)
+            self.warnings.append("Autopilot sync not started: Intune refused all %d attempts (%s), the last after %d s "
+                                 "(409: a sync was running; 429: within 10 minutes of the previous sync); the devices "
+                                 "appear after the next sync." % (len(self.sync_answers), ", ".join(
+                                     "%d x %s" % (n, k) for k, n in sorted(counts.items())), elapsed))
+        elif status == 409:
+            self.warnings.append("Autopilot sync not started: a sync is already running (409 %s); the devices appear "
+                                 "when it ends." % code)
+        else:
+            self.warnings.append("Autopilot sync not started: Intune allows one sync every 10 minutes (429 %s); the "
+                                 "devices appear after the next sync." % code)
 
     def poll_listed(self, entries):
         """Read the devices of ``entries`` (imported ones) until each is listed; sets ``entry["device"]``.
 
         Microsoft's procedure is: import, then Sync, and the devices appear after it (MicrosoftDocs/memdocs
         autopilot/add-devices.md); how long after the import record shows ``complete`` is not documented. The
-        follow-up calls (display name, friendly user name) need the registered device, so they wait for it.
+        follow-up calls (display name, friendly user name) need the registered device, so they wait for it. When this
+        run's sync was refused (another run's sync, in parallel, went first), it is sent again when Intune can accept
+        it (:meth:`retry_sync`): a service that lists devices only after a sync that started after their import would
+        otherwise leave them unlisted until the wait runs out.
         """
         interval = self.params.get("poll_interval") or 10
         polled = False
@@ -801,6 +914,8 @@ class DeviceSync(object):
                 return
             if self.remaining() <= 0:
                 raise WaitTimeout("listed", dict((e["spec"]["serial_number"], "not listed") for e in waiting))
+            if polled:  # one poll interval at least after the sync sent just before this wait
+                self.retry_sync()
             self.sleep(max(0.0, min(interval, self.remaining())))
             polled = True
 
@@ -939,6 +1054,7 @@ class DeviceSync(object):
             elif imported and not params.get("wait"):
                 self.warnings.append("wait is false: the import records of this run are left for Intune to process; "
                                      "run the task again to confirm the devices and apply display names")
+            self.sync_warning()
 
         if timeout is None and params.get("wait") and params.get("wait_for") == "profile_assigned":
             targets = [e for e in plan if e["action"] in ("imported", "updated", "unchanged") and e["spec"]["state"] == "present"]

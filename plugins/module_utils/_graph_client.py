@@ -178,8 +178,10 @@ class GraphError(Exception):
             message += permission_hint(method, url)
         request_id = headers.get('request-id') or (inner.get('request-id') if isinstance(inner, dict) else None)
         date = (inner.get('date') if isinstance(inner, dict) else None) or headers.get('date')
-        return cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
-                   url=_strip_query(url), error=error if isinstance(error, dict) else None)
+        err = cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
+                  url=_strip_query(url), error=error if isinstance(error, dict) else None)
+        err.retry_after = parse_retry_after(headers.get('retry-after'))  # for callers that do not retry (retry_429=False)
+        return err
 
 
 class GraphAuthError(GraphError):

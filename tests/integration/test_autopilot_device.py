@@ -578,3 +578,31 @@ def test_assign_user_without_friendly_name_sends_the_display_name(run_playbook, 
     mark = emulator.mark()
     assert run_playbook(assign).assert_ok().task("Assign")["changed"] is False
     assert emulator.writes_since(mark) == []
+
+
+def test_two_sites_in_one_play_both_listed_when_the_second_sync_is_refused(run_playbook, start_emulator):
+    """One host per site, run in parallel: site A syncs, site B imports a moment later and its sync is refused (429).
+    With an emulator that lists a device only after a sync that started after its import completed (a modelling
+    choice from memdocs add-devices.md), site B must send the sync again when it can be accepted. The emulator's
+    rule is 20 s instead of 10 minutes and its 429 says so in Retry-After (Microsoft documents none), so the play
+    takes seconds. Before the fix site B waited until wait_timeout and failed."""
+    emu = own_emulator(start_emulator, {"devices_listed_after_sync": True, "sync_min_interval": 20, "sync_duration": 2,
+                                        "sync_retry_after": True})
+    p = prefix()
+    sites = {"SiteA": [p + "A1", p + "A2"], "SiteB": [p + "B1", p + "B2"]}
+
+    def site(tag):
+        return task(tag, devices=[{"serial_number": s, "hardware_identifier": hwid(s), "display_name": "PC-" + s} for s in sites[tag]],
+                    group_tag=tag, poll_interval=1, wait_timeout=60)
+
+    mark = emu.mark()
+    result = run_playbook(play(site("SiteA"), site("SiteB")), emulator=emu).assert_ok()
+    state = registered(emu, p)
+    assert sorted((s, d["groupTag"], d["displayName"]) for s, d in state.items()) == sorted(
+        (s, tag, "PC-" + s) for tag, serials in sites.items() for s in serials), "registered with their tag, display names applied"
+    syncs = [e for e in emu.requests_since(mark) if e["method"] == "POST" and e["path"].split("?")[0].endswith("/windowsAutopilotSettings/sync")]
+    assert [e["status"] for e in syncs] == [204, 429, 204], "A's sync, B's refused one, B's again: no more"
+    b = result.task("SiteB")
+    assert b["summary"] == {"imported": 2, "total": 2} and not b.get("warnings"), b.get("warnings")
+    assert [s["counts"] for s in b["progress"] if s["phase"] == "sync"] == [{"204": 1, "429": 1}]
+    assert not result.task("SiteA").get("warnings")

@@ -10,6 +10,7 @@ import base64
 import codecs
 import hashlib
 import os
+import time
 
 import pytest
 
@@ -684,3 +685,181 @@ def test_assign_user_without_friendly_name_sends_the_users_display_name_and_reru
     client.calls = []
     dummy, result = run(client, devices=devs)
     assert client.writes() == [] and result["changed"] is False
+
+
+# -- the sync again when the first one was refused (parallel runs, one host per site) ----------------------------
+# The run starts at T0 + 1000 on the fake clock (T0 puts the dates in 2026); the import completes at the first poll
+# and the sync is sent at T0 + 1015 (elapsed 15); polls every 15 s. Times below are given from T0.
+T0 = 1772359200 - 1000
+
+
+def iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(ts))
+
+
+class SyncingClient(FakeClient):
+    """The sync rule of the sync page on the fake clock (409 while one runs, 429 within ``interval`` of the last), and
+    a service that lists a device only once a sync that started after its import completed has ended. ``others``
+    are the times at which other runs trigger a sync; ``dates`` False answers the settings without dates; with
+    ``retry_after`` the 429 carries the seconds left (Microsoft documents none)."""
+
+    def __init__(self, clock, others=(), duration=10, interval=600, dates=True, retry_after=False, **kw):
+        super(SyncingClient, self).__init__(**kw)
+        self.clock, self.others, self.duration, self.interval = clock, sorted(T0 + o for o in others), duration, interval
+        self.dates, self.retry_after = dates, retry_after
+        self.syncs = []  # (start, who)
+        self.completed_at = {}  # device id -> when its import completed
+
+    def _catch_up(self):
+        while self.others and self.others[0] <= self.clock():
+            self.syncs.append((self.others.pop(0), "other"))
+
+    def listed_now(self, device_id):
+        done = self.completed_at.get(device_id)
+        return done is None or any(start >= done and start + self.duration <= self.clock() for start, _w in self.syncs)
+
+    def _finish(self, record):
+        super(SyncingClient, self)._finish(record)
+        self.completed_at["new-" + record["serialNumber"]] = self.clock()
+
+    def list(self, path, api="beta", params=None, headers=None, limit=None):
+        self._catch_up()
+        for dev in self.devices.values():
+            dev["_hidden"] = 0 if self.listed_now(dev["id"]) else 1
+        return super(SyncingClient, self).list(path, api=api, params=params, headers=headers, limit=limit)
+
+    def get(self, path, api="beta", params=None, headers=None):
+        self._catch_up()
+        self.calls.append(("GET", path, None))
+        assert path == ad.SETTINGS_PATH
+        last = self.syncs[-1][0] if self.syncs else None
+        running = last is not None and self.clock() < last + self.duration
+        body = {"id": "t", "syncStatus": "inProgress" if running else "completed",
+                "lastManualSyncTriggerDateTime": iso(last) if last is not None and self.dates else "0001-01-01T00:00:00Z",
+                "lastSyncDateTime": "0001-01-01T00:00:00Z"}
+        return {"value": body}  # as the get page's example shows it
+
+    def request(self, method, path, **kw):
+        self._catch_up()
+        self.calls.append((method, path, None))
+        now = self.clock()
+        last = self.syncs[-1][0] if self.syncs else None
+        if last is not None and now < last + self.duration:
+            raise FakeGraphError(409, "Conflict")
+        if last is not None and now < last + self.interval:
+            error = FakeGraphError(429, "TooManyRequests")
+            error.retry_after = last + self.interval - now if self.retry_after else None
+            raise error
+        self.syncs.append((now, "us"))
+        return None
+
+
+def t0_clock():
+    clock = Clock()
+    clock.now += T0
+    return clock
+
+
+def run_syncing(client=None, devices=2, wait_timeout=1800, **kw):
+    clock = client.clock if client else t0_clock()
+    client = client or SyncingClient(clock, **kw)
+    p = params(devices=[{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i))} for i in range(devices)],
+               wait_timeout=wait_timeout, poll_interval=15)
+    sync = ad.DeviceSync(FakeModule(client), p, clock=clock, sleep=clock.sleep)
+    return client, sync, sync.run(ad.collect_specs(p), False)
+
+
+def answers(sync):
+    return [(elapsed, status) for elapsed, status, _code in sync.sync_answers]
+
+
+def all_listed(client, result):
+    assert "timed_out" not in result, result.get("msg")
+    assert [d["action"] for d in result["devices"]] == ["imported", "imported"]
+    assert [d["device"]["id"] for d in result["devices"]] == ["new-S0", "new-S1"]
+    assert all(client.listed_now(d["device"]["id"]) for d in result["devices"])
+
+
+def test_refused_sync_is_sent_again_ten_minutes_after_the_refusal_without_dates():
+    """Another site synced 55 s before this run's sync (429). Without dates the module measures 10 minutes from its
+    refusal itself and sends the sync again then; it is accepted and lists the devices. Before the fix the run
+    waited for the whole wait_timeout and failed."""
+    client, sync, result = run_syncing(others=[960], dates=False)
+    assert answers(sync) == [(15, 429), (615, 204)]
+    assert [start - T0 for start, who in client.syncs if who == "us"] == [1615]
+    all_listed(client, result)
+    assert sync.warnings == [], "the sync was accepted in the end: nothing to warn about"
+    assert [p["counts"] for p in result["progress"] if p["phase"] == "sync"] == [{"204": 1, "429": 1}]
+
+
+def test_two_refused_syncs_then_success_when_the_dates_are_wrong():
+    """Clocks apart: the dates say 10 minutes have passed, Intune still answers 429. The module then goes by its own
+    measure (one attempt per 10 minutes), not one attempt per poll; the third attempt lists the devices."""
+    client = SyncingClient(t0_clock(), others=[990])
+    real_get = client.get
+
+    def skewed(path, **kw):
+        body = real_get(path, **kw)
+        body["value"]["lastManualSyncTriggerDateTime"] = iso(client.clock() - 3600)
+        return body
+
+    client.get = skewed
+    client, sync, result = run_syncing(client)
+    assert answers(sync) == [(15, 429), (30, 429), (630, 204)]
+    assert client.calls.count(("GET", ad.SETTINGS_PATH, None)) == 1, "the dates are not read again once wrong"
+    all_listed(client, result)
+    assert sync.warnings == []
+
+
+def test_refused_sync_goes_by_the_settings_dates():
+    """With lastManualSyncTriggerDateTime the retry comes 10 minutes after the other run's sync (at 1550 for its
+    sync at 950), sooner than 10 minutes after this run's refusal; the settings are read twice, not on every poll."""
+    client, sync, result = run_syncing(others=[950])
+    assert answers(sync) == [(15, 429), (555, 204)]
+    assert client.calls.count(("GET", ad.SETTINGS_PATH, None)) == 2
+    all_listed(client, result)
+    assert sync.warnings == []
+
+
+def test_a_running_sync_is_waited_for_and_a_later_one_of_another_run_spares_ours():
+    """409 (a sync runs, started before the import completed), then another run syncs after it did: that sync lists
+    the devices, so this run sends no second sync."""
+    client, sync, result = run_syncing(others=[1010, 1500])
+    assert answers(sync) == [(15, 409)]
+    assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1
+    all_listed(client, result)
+    assert sync.warnings == ["Autopilot sync not started: a sync is already running (409 Conflict); the devices appear when it ends."]
+
+
+def test_no_second_sync_when_the_first_was_accepted():
+    client, sync, result = run_syncing()
+    assert answers(sync) == [(15, 204)]
+    assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1
+    assert ("GET", ad.SETTINGS_PATH, None) not in client.calls
+    all_listed(client, result)
+    assert sync.warnings == [] and "sync" not in [p["phase"] for p in result["progress"]]
+
+
+def test_retry_after_on_the_refusal_is_followed():
+    """A service with a shorter rule that says so in Retry-After (the emulator can): the sync is sent when it says."""
+    client, sync, result = run_syncing(others=[990], interval=60, retry_after=True, duration=2)
+    assert answers(sync) == [(15, 429), (60, 204)]
+    assert ("GET", ad.SETTINGS_PATH, None) not in client.calls
+    all_listed(client, result)
+
+
+def test_refusals_until_the_timeout_make_one_warning():
+    client, sync, result = run_syncing(others=[990], interval=10 ** 6, dates=False, wait_timeout=1300)
+    assert answers(sync) == [(15, 429), (615, 429), (1215, 429)]
+    assert result["timed_out"] is True
+    assert [w for w in sync.warnings if "sync" in w] == [
+        "Autopilot sync not started: Intune refused all 3 attempts (3 x 429), the last after 1215 s (409: a sync was "
+        "running; 429: within 10 minutes of the previous sync); the devices appear after the next sync."]
+
+
+def test_graph_time():
+    assert ad.graph_time("1970-01-02T00:00:00Z") is None
+    assert ad.graph_time("0001-01-01T00:00:00Z") is None
+    assert ad.graph_time("2026-03-01T10:00:00.1234567Z") == 1772359200.0
+    assert ad.graph_time("2026-03-01T12:00:00+02:00") == 1772359200.0
+    assert ad.graph_time(None) is None and ad.graph_time("yesterday") is None
