@@ -182,8 +182,11 @@ options:
   sync:
     description:
       - Trigger one Autopilot sync (C(windowsAutopilotSettings/sync)) when devices were imported, so they show up sooner.
-      - Intune refuses a sync within 10 minutes of the previous one (429) or while one runs (409); both are warnings,
-        given at once (the 429 is a rule, not throttling, so it is not retried).
+      - Intune refuses a sync within 10 minutes of the previous one (429) or while one runs (409); the 429 is a rule,
+        not throttling, so it is never retried at once. While O(wait) waits for Intune to list the imported devices,
+        the module sends the sync again when Intune can accept it (no sync running and 10 minutes after the last one,
+        read from C(windowsAutopilotSettings), or after a C(Retry-After)), at most once per 10 minutes. One warning
+        sums up the refusals when none was accepted.
     type: bool
     default: true
 notes:
