@@ -866,8 +866,10 @@ class DeviceSync(object):
         if not dated and now < self.sync_next:
             self.sync_wait_until = self.sync_next
             return False
-        if not self.trigger_sync() and dated and self.sync_answers[-1][1] == 429:
-            self.sync_dates = False  # the dates said 10 minutes had passed: from now on, the module's own measure
+        if not self.trigger_sync() and dated:
+            # The dates said a sync could start (no sync running, 10 minutes passed) and Intune refused it (409 or 429):
+            # the dates are not to be trusted, so from now on the module's own measure (10 minutes) decides.
+            self.sync_dates = False
         self.note_progress("sync", dict((str(k), v) for k, v in count_by(s for _e, s, _c in self.sync_answers).items()))
         return True
 

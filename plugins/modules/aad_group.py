@@ -161,7 +161,7 @@ import re
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, is_guid, wait_until_listed)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one, is_guid, wait_until_listed)
 
 ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
 GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
@@ -333,23 +333,29 @@ def resource():
 
 
 def run(module):
-    """ensure(), plus a warning when an existing group changes between assigned and dynamic membership.
+    """ensure(), refusing members on a group that is dynamic now, and warning when an assigned group becomes dynamic.
 
     Microsoft Entra supports the change in place (same id, so references stay valid), and warns: "When changing an
     existing static group to a dynamic group, all existing members are removed from the group, and then the
     membership rule is processed to add new members" (MicrosoftDocs/entra-docs docs/identity/users/groups-change-type.md).
     """
-    result = ensure(Context(module, resource()))
+    params = module.params
+    ctx = Context(module, resource())
+    rules = [o for o in ("membership_rule", "all_autopilot_devices", "autopilot_group_tag") if params.get(o)]
+    if params.get("members") is not None and not rules and params.get("state") == "present":
+        current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else params.get("display_name"))
+        if current is not None and "DynamicMembership" in (current.get("groupTypes") or []):
+            raise EngineError("members: group '%s' has dynamic membership, so its members come from its rule; "
+                              "members are not allowed on it (this module does not turn a dynamic group into an "
+                              "assigned one). Remove members, or manage another group." % current.get("displayName"))
+    result = ensure(ctx)
     before = (result.get("diff") or {}).get("before") or {}
     after = (result.get("diff") or {}).get("after") or {}
-    was_dynamic = "DynamicMembership" in (before.get("groupTypes") or [])
-    will_be_dynamic = "DynamicMembership" in (after.get("groupTypes") or [])
-    if "groupTypes" in before and was_dynamic != will_be_dynamic:
+    if "groupTypes" in before and "DynamicMembership" not in (before.get("groupTypes") or []) \
+            and "DynamicMembership" in (after.get("groupTypes") or []):
         result.setdefault("warnings", []).append(
-            "The group changes from %s to %s membership%s." % (
-                "dynamic" if was_dynamic else "assigned", "dynamic" if will_be_dynamic else "assigned",
-                ": its current members are removed, then the rule adds the members it matches (Microsoft Entra "
-                "groups-change-type)" if will_be_dynamic else ": from now on its members are the ones listed, no rule updates them"))
+            "The group changes from assigned to dynamic membership: its current members are removed, then the rule "
+            "adds the members it matches (Microsoft Entra groups-change-type).")
     return result
 
 

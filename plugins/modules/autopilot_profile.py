@@ -537,7 +537,9 @@ def check_new_name(ctx):
     if not bad:
         return
     current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else name)
-    if current is not None and (current.get("displayName") or "").lower() == name.lower():
+    if current is not None and (not params.get("id") or current.get("displayName") == name):
+        # Found by its name (compared without case, and never renamed then), or given by id with exactly this name:
+        # the module sends no name. With id, a change of case alone is a rename and is checked.
         return
     raise EngineError("display_name: '%s' contains %s, which Intune refuses in a deployment profile name (it answers "
                       "with an HTTP 500 that gives no reason). Use only %s; for example '%s'."

@@ -206,3 +206,17 @@ def test_assigned_group_made_dynamic_in_place_warns(run_playbook, emulator):
     [after] = groups_named(emulator, name)
     assert after["id"] == before["id"] and after["groupTypes"] == ["DynamicMembership"]
     assert after["membershipRule"] == ALL_AUTOPILOT_RULE
+
+
+def test_members_on_a_dynamic_group_fail_before_any_write(run_playbook, emulator):
+    """A dynamic group's members come from its rule: members on it are refused (also in check mode), nothing sent."""
+    name = unique("Stays dynamic")
+    run_playbook(play(task("Group", display_name=name, all_autopilot_devices=True))).assert_ok()
+    upn = "dyn.%s@contoso.example" % uuid.uuid4().hex[:6]
+    emulator.seed({"sets": {"users": [{"id": str(uuid.uuid4()), "userPrincipalName": upn, "displayName": "Dyn"}]}})
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("Group", display_name=name, members=[upn], ignore_errors=True)), check=check)
+        assert failure(result, "Group")["msg"].startswith("members: group '%s' has dynamic membership" % name)
+        assert emulator.writes_since(mark) == []
+    assert groups_named(emulator, name)[0]["groupTypes"] == ["DynamicMembership"]

@@ -811,6 +811,24 @@ def test_two_refused_syncs_then_success_when_the_dates_are_wrong():
     assert sync.warnings == []
 
 
+def test_a_409_the_dates_did_not_foresee_falls_back_to_ten_minutes():
+    """Another run's long sync is running but the settings say it is not (syncStatus completed, an old date): the
+    module's sync gets 409. From then on it goes by its own 10 minutes, not one sync per poll."""
+    client = SyncingClient(t0_clock(), others=[1005], duration=400)
+    real_get = client.get
+
+    def stale(path, **kw):
+        body = real_get(path, **kw)
+        body["value"]["syncStatus"] = "completed"
+        body["value"]["lastManualSyncTriggerDateTime"] = iso(client.clock() - 3600)
+        return body
+    client.get = stale
+    client, sync, result = run_syncing(client)
+    refused = [elapsed for elapsed, status in answers(sync) if status != 204]
+    assert all(later - earlier >= 600 for earlier, later in zip(refused[1:], refused[2:])), answers(sync)
+    assert len(answers(sync)) <= 4, answers(sync)
+
+
 def test_refused_sync_goes_by_the_settings_dates():
     """With lastManualSyncTriggerDateTime the retry comes 10 minutes after the other run's sync (at 1550 for its
     sync at 950), sooner than 10 minutes after this run's refusal; the settings are read twice, not on every poll."""

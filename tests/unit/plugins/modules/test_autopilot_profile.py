@@ -208,6 +208,14 @@ def test_an_existing_profile_with_such_a_name_is_still_managed():
     graph = FakeGraph(profiles=[dict(deprecated_profile(), id="p1", displayName="Legacy-Profile")])
     result = run(graph, display_name="legacy-profile", description="now described")
     assert result["changed"] and [w[0] for w in graph.writes()] == ["PATCH"]
+    assert "displayName" not in graph.writes()[0][2], "found by its name: the name is not sent"
+
+
+def test_a_case_only_rename_to_a_refused_name_fails_before_any_write():
+    graph = FakeGraph(profiles=[dict(deprecated_profile(), id="p1", displayName="Old-Name")])
+    with pytest.raises(EngineError, match="contains '-'"):
+        run(graph, id="p1", display_name="old-name")
+    assert graph.writes() == []
 
 
 def test_renaming_by_id_to_a_refused_name_fails_before_any_write():

@@ -236,6 +236,10 @@ class FakeModule(object):
     def __init__(self, client, **kwargs):
         self.client = client
         self.params = params(**kwargs)
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
 
 
 def context(client, **kwargs):
@@ -263,15 +267,19 @@ def test_assign_sends_one_complete_set():
     assert "#microsoft.graph.allLicensedUsersAssignmentTarget" in targets
 
 
-def test_an_assign_that_did_not_replace_the_set_is_an_error():
-    """The assign page does not say "replace"; if the service added the set to the old one, the module says so."""
+@pytest.mark.parametrize("appends", [True, False])
+def test_an_assign_that_did_not_replace_the_set_is_reported(appends):
+    """The assign page does not say "replace"; if the service added the set to the old one, the module warns."""
     old = {"id": "old", "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g9"}}
-    client = FakeClient(items=[old], appends=True)
+    client = FakeClient(items=[old], appends=appends)
     ctx = context(client, display_name="x")
-    with pytest.raises(EngineError) as err:
-        esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, {("group", "g1"): (None, "none")},
-                                {("group", "g9"): (None, "none")})
-    assert str(err.value).startswith("Intune did not take the assignments of esp 'x' as sent")
+    esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, {("group", "g1"): (None, "none")},
+                            {("group", "g9"): (None, "none")})
+    if appends:
+        assert len(ctx.module.warnings) == 1
+        assert ctx.module.warnings[0].startswith("After the assign action Intune reports the assignments of esp 'x' as ")
+    else:
+        assert ctx.module.warnings == []
 
 
 def test_set_priority_only_when_it_differs():
