@@ -49,6 +49,11 @@ DEFAULT_SETTINGS = {
     "throttle_window": 20,
     "throttle_requests": 1000,
     "throttle_writes": 100,
+    "throttle_tenant_size": "S",
+    "throttle_directory_ru": 0,
+    "throttle_directory_window": 10,
+    "throttle_directory_writes": 3000,
+    "throttle_directory_write_window": 150,
     "token_lifetime": 3599,
     "domain": "contoso.onmicrosoft.com",
     "seed": 0,
@@ -187,6 +192,7 @@ class GraphApp:
         client_request_id = client_request_id or req.header("client-request-id") or req.request_id
         fault = None
         throttled = False
+        throttle_headers = {}
         try:
             if req.body is _BAD_JSON:
                 req.body = None
@@ -204,7 +210,7 @@ class GraphApp:
                 route, params = core.ROUTER.match(req.method, req.version, req.path)
                 auth.authorize(req.app, route.permissions)
                 try:
-                    self.throttle.check(tenant, req.app.client_id, route.workload, req.is_write)
+                    throttle_headers = self.throttle.check(tenant, req.app.client_id, route, req)
                 except core.GraphHTTPError:
                     throttled = True
                     raise
@@ -234,6 +240,8 @@ class GraphApp:
             traceback.print_exc(file=sys.stderr)
             error = core.GraphHTTPError(500, "generalException", "Emulator handler error: %s: %s" % (type(exc).__name__, exc))
             response = core.Response(500, error_body(error, req.request_id, client_request_id, tenant))
+        for name, value in throttle_headers.items():  # x-ms-resource-unit ... (directory routes, behaviours.py)
+            response.headers.setdefault(name, value)
         response.headers.setdefault("request-id", req.request_id)
         response.headers.setdefault("client-request-id", client_request_id)
         entry = {"ts": tenant.clock.iso(), "method": req.method, "path": req.raw_path, "status": response.status,

@@ -51,8 +51,8 @@ def test_batch_limits_and_malformed(graph):
 
 
 def test_batch_inner_requests_are_throttled(graph, control):
-    control("PATCH", "settings", {"throttle": True, "throttle_requests": 2})
-    batch = {"requests": [{"id": str(i), "method": "GET", "url": "/users"} for i in range(3)]}
+    control("PATCH", "settings", {"throttle": True, "throttle_requests": 2})  # Intune's model: an Intune route
+    batch = {"requests": [{"id": str(i), "method": "GET", "url": "/deviceAppManagement/mobileApps"} for i in range(3)]}
     responses = graph.post("/$batch", json=batch).json()["responses"]
     assert [r["status"] for r in responses] == [200, 200, 429]
     assert int(responses[2]["headers"]["Retry-After"]) >= 1

@@ -7,33 +7,42 @@ from tests.graph_emulator import app as app_module
 
 from .test_directory import security_group
 
+ENROLLMENT = "/deviceManagement/deviceEnrollmentConfigurations"
 
-def test_throttling_429_retry_after_then_advance(graph, emulator, control):
+
+def esp(name):
+    return {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration", "displayName": name}
+
+
+def test_throttling_429_retry_after_then_advance(graph_beta, emulator, control):
+    # Intune routes: Intune's sliding window (the directory routes have their own model, test_throttling_directory.py).
     # A long window, so that a slow (loaded) machine cannot let the window slide between the calls.
     control("PATCH", "settings", {"throttle": True, "throttle_requests": 3, "throttle_writes": 2, "throttle_window": 600})
     for _dummy in range(3):
-        assert graph.get("/users").status_code == 200
-    throttled = graph.get("/users")
+        assert graph_beta.get(ENROLLMENT).status_code == 200
+    throttled = graph_beta.get(ENROLLMENT)
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "TooManyRequests"
+    assert "x-ms-throttle-scope" not in throttled.headers  # an identity-and-access header, not Intune's
     wait = int(throttled.headers["Retry-After"])
     assert 590 <= wait <= 600
-    assert graph.get("/groups").status_code == 200  # another workload has its own window
+    assert graph_beta.get("/deviceAppManagement/mobileApps").status_code == 200  # another workload has its own window
     control("POST", "advance", {"seconds": wait})
-    assert graph.get("/users").status_code == 200
+    assert graph_beta.get(ENROLLMENT).status_code == 200
     assert control("GET", "faults")["throttled"] == 1
     entries = control("GET", "requests")["requests"]
     assert [e for e in entries if e.get("throttled")][0]["status"] == 429
 
 
-def test_throttling_write_limit(graph, emulator, control):
+def test_throttling_write_limit(graph_beta, emulator, control):
     control("PATCH", "settings", {"throttle": True, "throttle_writes": 2})
-    assert graph.post("/groups", json=security_group("a")).status_code == 201
-    assert graph.post("/groups", json=security_group("b")).status_code == 201
-    third = graph.post("/groups", json=security_group("c"))
+    before = len(emulator.tenant.set("deviceEnrollmentConfigurations"))
+    for name in ("a", "b"):
+        assert graph_beta.post(ENROLLMENT, json=esp(name)).status_code == 201
+    third = graph_beta.post(ENROLLMENT, json=esp("c"))
     assert third.status_code == 429 and "Retry-After" in third.headers
-    assert len(emulator.tenant.set("groups")) == 2
-    assert graph.get("/groups").status_code == 200  # reads still have room
+    assert len(emulator.tenant.set("deviceEnrollmentConfigurations")) == before + 2
+    assert graph_beta.get(ENROLLMENT).status_code == 200  # reads still have room
 
 
 def test_throttling_off_by_default(graph, control):
