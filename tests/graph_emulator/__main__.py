@@ -23,7 +23,8 @@ def parse_args(argv=None):
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--throttle", action="store_true", help="throttle: Intune's 100 writes / 1000 requests per 20 s on Intune routes, Entra's resource units on directory routes")
+    parser.add_argument("--throttle", action="store_true",
+                        help="Intune's 100 writes / 1000 requests per 20 s on Intune routes, Entra's resource units on directory routes")
     parser.add_argument("--import-delay", type=float, default=5.0, help="emulated seconds until an import completes")
     parser.add_argument("--replication-delay", type=float, default=0.0, help="seconds a new object stays out of lists")
     parser.add_argument("--workdir", help="directory for ca.pem and client.pem (default: a temporary directory)")
