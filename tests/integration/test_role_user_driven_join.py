@@ -263,3 +263,17 @@ def test_bad_variables_fail_before_any_request(site, extra_vars, message):
     assert result.rc != 0
     assert message in result.output
     assert site.emu.requests_since(mark) == []
+
+
+def test_a_site_name_with_hyphens_gets_a_profile_name_intune_accepts(site):
+    """Inventory host names often have hyphens, which Intune refuses in a profile name (the emulator answers 500 as
+    reported): the role's default name turns them into spaces, and the run converges."""
+    inventory = {'autopilot_sites': {'hosts': {'new-york-2': {'user_driven_join_group_tag': 'NYC'}}}}
+    result = harness.run_playbook(PLAYBOOK, emulator=site.emu, collections_path=site.collections, inventory=inventory,
+                                  extra_vars=FAST)
+    result.assert_ok()
+    state = site.emu.state()
+    profile = by_name(state, 'windowsAutopilotDeploymentProfiles', 'User driven Entra join new york 2')
+    assert profile['description'] == 'Windows Autopilot user driven Microsoft Entra join for site new york 2'
+    assert by_name(state, 'groups', 'Autopilot devices - new-york-2')['membershipRule'] == \
+        '(device.devicePhysicalIds -any (_ -eq "[OrderID]:NYC"))'
