@@ -650,19 +650,27 @@ class DeviceSync(object):
         return [r for r in self.client.list(IMPORTS_PATH) if r.get("id") in ids]
 
     def open_imports(self, entries):
-        """Import records still under way for serials this run would import: ``serial key -> record``.
+        """Import records of an earlier run for serials this run would import (not registered, or not listed yet):
+        ``serial key -> record``, those still under way and those ``complete``.
 
-        They come from an earlier run that stopped waiting (``wait_timeout``) or from another tool. Importing
-        those serials again would end in 806 ZtdDeviceAlreadyAssigned once the first import completes, so the
-        run adopts them: it waits for them and cleans them up as its own. The ids of every record listed here
-        are kept (:attr:`imports_before`): a record that appears later with one of this run's serials is this
-        run's (see :meth:`_probe`).
+        They come from an earlier run that stopped waiting (``wait_timeout``, or ``wait: false``) or from another
+        tool. Importing those serials again would end in 806 ZtdDeviceAlreadyAssigned, because the device is (or
+        is about to be) registered, only not listed until a sync has run; so the run adopts them: it waits for
+        them, syncs, waits until the devices are listed and cleans the records up as its own. A record that ended
+        in error is not adopted (the serial is imported again). The ids of every record listed here are kept
+        (:attr:`imports_before`): a record that appears later with one of this run's serials is this run's (see
+        :meth:`_probe`).
         """
         keys = set(serial_key(e["spec"]["serial_number"]) for e in entries)
         listed = self.client.list(IMPORTS_PATH)
         self.imports_before = set(r.get("id") for r in listed)
-        return dict((serial_key(r.get("serialNumber")), r) for r in listed
-                    if serial_key(r.get("serialNumber")) in keys and import_status(r) not in IMPORT_TERMINAL)
+        adopted = {}
+        for record in listed:
+            key = serial_key(record.get("serialNumber"))
+            if key in keys and import_status(record) != "error":
+                if key not in adopted or import_status(record) == "complete":
+                    adopted[key] = record
+        return adopted
 
     def resolve_users(self, specs):
         """Canonical UPN and display name (``user_display_name``) of each assigned user; unknown users are an :class:`InputError`."""
@@ -779,9 +787,16 @@ class DeviceSync(object):
                     records[key] = record
             self.note_progress("import", count_by(import_status(r) for r in records.values()))
 
-    def cleanup_imports(self, records):
-        """Delete this run's terminal import records (and only those)."""
-        done = [r for r in records.values() if import_status(r) in IMPORT_TERMINAL and r.get("id")]
+    def cleanup_imports(self, records, listed=None):
+        """Delete this run's terminal import records (and only those).
+
+        With ``listed`` (the serial keys Intune lists now), a ``complete`` record is deleted only when its device is
+        listed: the record of a device imported but not listed yet is the next run's evidence that the device was
+        imported, so that it waits for it instead of importing it again (ending in 806).
+        """
+        done = [r for r in records.values() if r.get("id") and (
+            import_status(r) == "error" or (import_status(r) == "complete" and (
+                listed is None or serial_key(r.get("serialNumber")) in listed)))]
         answers = self.run_batch([{"method": "DELETE", "url": "%s/%s" % (IMPORTS_PATH, r["id"])} for r in done])
         failed = [r.get("serialNumber") for r, a in zip(done, answers) if a.get("status") not in (200, 204, 404)]
         if failed:
@@ -808,6 +823,7 @@ class DeviceSync(object):
             if status not in (409, 429):
                 raise
             self.sync_answers.append((elapsed, status, getattr(exc, "code", "") or ""))
+            self.writes_sent -= 1  # refused: it changed nothing (``changed`` counts what this run changed)
             # The sync that made Intune refuse started at or before now, so 10 minutes from now the rule allows one:
             # the module's own measure. A Retry-After (none is documented) is the service's own figure.
             after = getattr(exc, "retry_after", None)
@@ -882,11 +898,11 @@ class DeviceSync(object):
             counts = count_by(s for _e, s, _c in self.sync_answers)
             self.warnings.append("Autopilot sync not started: Intune refused all %d attempts (%s), the last after %d s "
                                  "(409: a sync was running; 429: within 10 minutes of the previous sync); the devices "
-                                 "appear after the next sync." % (len(self.sync_answers), ", ".join(
+                                 "appear after a later sync." % (len(self.sync_answers), ", ".join(
                                      "%d x %s" % (n, k) for k, n in sorted(counts.items())), elapsed))
         elif status == 409:
-            self.warnings.append("Autopilot sync not started: a sync is already running (409 %s); the devices appear "
-                                 "when it ends." % code)
+            self.warnings.append("Autopilot sync not started: a sync is already running (409 %s); the devices may appear "
+                                 "when it ends, or after a later sync." % code)
         else:
             self.warnings.append("Autopilot sync not started: Intune allows one sync every 10 minutes (429 %s); the "
                                  "devices appear after the next sync." % code)
@@ -959,7 +975,7 @@ class DeviceSync(object):
         if check_mode:
             for entry in plan:
                 if entry.get("missing"):
-                    entry["error_message"] += " (in check mode, set check_mode_missing: warn when an earlier task of the play imports it)"
+                    entry["error_message"] += "; check the serial, or, when an earlier task of the play imports it, set check_mode_missing: warn"
         for entry in plan:
             if entry.get("assumed"):
                 self.warnings.append("%s: serial %r is not registered yet; check mode assumes an earlier task imports it"
@@ -995,8 +1011,15 @@ class DeviceSync(object):
         if new:
             adopted = self.open_imports(new)
             if adopted:
-                self.warnings.append("An import was already under way for %d device(s) (%s); waiting for it instead of importing "
-                                     "them again." % (len(adopted), ", ".join(sorted(r.get("serialNumber") or "?" for r in adopted.values()))))
+                done = sorted(r.get("serialNumber") or "?" for r in adopted.values() if import_status(r) == "complete")
+                going = sorted(r.get("serialNumber") or "?" for r in adopted.values() if import_status(r) != "complete")
+                how = "waiting for" if params.get("wait") else "leaving it to Intune"
+                if going:
+                    self.warnings.append("An import was already under way for %d device(s) (%s); %s it instead of importing "
+                                         "them again." % (len(going), ", ".join(going), how))
+                if done:
+                    self.warnings.append("An earlier import of %d device(s) (%s) is complete but Intune does not list them yet; "
+                                         "%s them instead of importing them again." % (len(done), ", ".join(done), how))
             records = self.import_devices([e for e in new if serial_key(e["spec"]["serial_number"]) not in adopted])
             records.update(adopted)
             for entry in new:
@@ -1011,8 +1034,6 @@ class DeviceSync(object):
                     timeout = exc
                 for entry in new:
                     entry["record"] = records.get(serial_key(entry["spec"]["serial_number"]), entry.get("record"))
-                if params.get("cleanup_import_records", True):
-                    self.cleanup_imports(records)
             for entry in new:
                 record = entry.get("record")
                 if entry["action"] == "failed" or record is None:
@@ -1023,7 +1044,7 @@ class DeviceSync(object):
                     entry["action"] = "failed"
                     code, name, message = explain_error(state.get("deviceErrorCode"), state.get("deviceErrorName"))
                     entry.update(error_code=code, error_name=name, error_message=message)
-                elif status == "complete" or not params.get("wait"):
+                elif status == "complete" or (not params.get("wait") and serial_key(entry["spec"]["serial_number"]) not in adopted):
                     entry["action"] = "imported"
                 else:
                     entry["action"] = "pending"
@@ -1056,6 +1077,10 @@ class DeviceSync(object):
             elif imported and not params.get("wait"):
                 self.warnings.append("wait is false: the import records of this run are left for Intune to process; "
                                      "run the task again to confirm the devices and apply display names")
+            if params.get("wait") and params.get("cleanup_import_records", True):
+                # Records that ended in error, and complete ones whose device Intune lists now; the others stay for
+                # the next run (see cleanup_imports).
+                self.cleanup_imports(records, listed=set(serial_key(e["spec"]["serial_number"]) for e in new if e.get("device")))
             self.sync_warning()
 
         if timeout is None and params.get("wait") and params.get("wait_for") == "profile_assigned":
@@ -1078,6 +1103,18 @@ class DeviceSync(object):
             result["msg"] = ("Timed out after %ss waiting for %s on %d device(s): %s" % (
                 params.get("wait_timeout"), what, len(timeout.waiting),
                 ", ".join("%s (%s)" % (s, st) for s, st in sorted(timeout.waiting.items())[:50])))
+            if str(timeout) == "listed":
+                answers = getattr(self, "sync_answers", None) or []
+                if not answers:
+                    told = "this run sent no sync"
+                elif any(status == 204 for _e, status, _c in answers):
+                    told = "this run's sync was accepted"
+                else:
+                    told = "Intune refused this run's sync (%s; one sync every 10 minutes, none while one runs)" % ", ".join(
+                        str(status) for _e, status, _c in answers)
+                result["msg"] += (". The devices are imported; Intune lists them after an Autopilot sync, and %s. Run the "
+                                  "task again later (or with a wait_timeout above 600): it waits for these devices and "
+                                  "syncs, without importing them again." % told)
         return result
 
     def result(self, plan, diff, predicted):

@@ -107,7 +107,7 @@ class Resolver(object):
                 self.module.warn("%s: no %s named '%s' exists yet; check mode assumes an earlier task creates it."
                                  % (option, kind, value))
                 return {"id": Unresolved(kind, value), "displayName": value}
-            hint = (" (in check mode, set check_mode_missing: warn when an earlier task of the play creates it)"
+            hint = ("; check the name, or, when an earlier task of the play creates it, set check_mode_missing: warn"
                     if allow_unresolved and self.module.check_mode else "")
             raise EngineError("%s: no %s named '%s' was found%s." % (option, kind, value, hint))
         self._by_id[(kind, found[0]["id"])] = found[0]

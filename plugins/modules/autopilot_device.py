@@ -156,7 +156,11 @@ options:
   wait_timeout:
     description:
       - Seconds to wait in total. On timeout the task fails and names every serial still waiting with the state it was
-        last seen in. Devices already registered are kept; a re-run recognises them and carries on.
+        last seen in. Devices already registered are kept; a re-run recognises them and carries on. A device whose
+        import completed but which Intune does not list yet keeps its import record, so a re-run syncs and waits for
+        it instead of importing it again (which would end in error 806).
+      - Keep it above 600 when several tasks or sites import at the same time, because Intune accepts one Autopilot sync every
+        10 minutes, and a device is listed only after a sync.
     type: int
     default: 1800
   poll_interval:
@@ -173,7 +177,12 @@ options:
   cleanup_import_records:
     description:
       - Delete this run's import records (C(importedWindowsAutopilotDeviceIdentities)), and only those, once each
-        import finished, as Microsoft's own import scripts do. Records of other runs and other tools are never touched.
+        import finished, as Microsoft's own import scripts do. Records of other runs and other tools are never touched,
+        except the records of an earlier run for the same serials that this run adopts and waits for.
+      - A complete record whose device Intune does not list yet when the wait ends is kept, as the next run's evidence
+        that the device is imported. A later run that adopts it deletes it once the device is listed; a later run that
+        finds the device listed already does not look for it, so it stays until it is deleted in the portal (harmless,
+        as with C(false)).
       - Each record is one DELETE; they go 20 to a C($batch), and Intune counts each against its limit of 100 writes
         per 20 seconds, so for 1,000 devices the clean-up adds about 50 requests and 4 minutes.
       - With C(false) the records stay in the tenant until someone deletes them; the devices are registered either way.
@@ -390,7 +399,7 @@ def run(module):
         sync = DeviceSync(module, p)
         result = sync.run(specs, module.check_mode)
     except InputError as exc:
-        module.fail_json(msg="Invalid input, nothing was changed: %s" % exc, problems=exc.problems)
+        module.fail_json(msg="Invalid input, this task changed nothing: %s" % exc, problems=exc.problems)
     for warning in warnings + sync.warnings:
         module.warn(warning)
     failed = [d for d in result["devices"] if d["action"] == "failed"]

@@ -510,12 +510,13 @@ def test_devices_not_listed_in_time_fail_with_the_result_and_name_skipped_settin
                                     display_name="PC-" + p, poll_interval=1, wait_timeout=6)), emulator=emu)
     out = failed(result, "Device")
     assert out["timed_out"] is True
-    assert out["msg"] == "Timed out after 6s waiting for Intune to list the imported devices on 1 device(s): %s01 (not listed)" % p
+    assert out["msg"].startswith("Timed out after 6s waiting for Intune to list the imported devices on 1 device(s): "
+                                 "%s01 (not listed). The devices are imported; " % p)
     assert out["devices"][0]["action"] == "imported"
     assert any("%s01 (display_name)" % p in w for w in out["warnings"]), out.get("warnings")
     device = registered(emu, p)[p + "01"]
     assert device["displayName"] == "", "not applied (the device could not be read yet)"
-    assert import_records(emu, p) == []
+    assert [r["serialNumber"] for r in import_records(emu, p)] == [p + "01"], "kept for the next run"
 
 
 def test_refused_serial_filter_falls_back_to_the_full_list(run_playbook, start_emulator):
@@ -606,3 +607,29 @@ def test_two_sites_in_one_play_both_listed_when_the_second_sync_is_refused(run_p
     assert b["summary"] == {"imported": 2, "total": 2} and not b.get("warnings"), b.get("warnings")
     assert [s["counts"] for s in b["progress"] if s["phase"] == "sync"] == [{"204": 1, "429": 1}]
     assert not result.task("SiteA").get("warnings")
+
+
+def test_a_device_imported_but_not_listed_in_time_is_not_imported_again(run_playbook, start_emulator):
+    """Another run's sync just happened, so this run's sync is refused (429, no Retry-After) and Intune does not list
+    the device before wait_timeout. The complete import record stays; the re-run, after the 10 minutes, adopts it
+    instead of importing the device again (which would end in 806), syncs, and finds it listed; the record goes."""
+    emu = own_emulator(start_emulator, {"devices_listed_after_sync": True, "sync_min_interval": 600, "sync_duration": 2})
+    p = prefix()
+    serial = p + "01"
+    device = task("Device", serial_number=serial, hardware_identifier=hwid(serial), display_name="PC-" + p,
+                  poll_interval=1, wait_timeout=8, ignore_errors=True)
+    assert Graph(emu).session.post("%s/beta/deviceManagement/windowsAutopilotSettings/sync" % emu.url,
+                                   verify=emu.ca_path, timeout=30).status_code == 204
+    first = run_playbook(play(device), emulator=emu)
+    out = failed(first, "Device")
+    assert "waiting for Intune to list the imported devices" in out["msg"] and "Run the task again later" in out["msg"]
+    assert registered(emu, p)[serial].get("_awaiting_sync"), "registered, not listed until a later sync"
+    assert [r["serialNumber"] for r in import_records(emu, p)] == [serial], "the complete record is kept"
+
+    emu.advance(600)
+    mark = emu.mark()
+    again = run_playbook(play(dict(device, ignore_errors=False)), emulator=emu).assert_ok().task("Device")
+    assert import_posts(emu, mark) == [], "imported again"
+    assert again["devices"][0]["action"] == "imported"
+    assert registered(emu, p)[serial]["displayName"] == "PC-" + p
+    assert import_records(emu, p) == []

@@ -83,8 +83,8 @@ def test_tutorial_profile_check_real_check_real(tenant, run_playbook):
     # The group does not exist yet: by default check mode fails on it, as the real run would without the group task.
     mark = tenant.mark()
     strict = run_playbook(playbook(group_task('Autopilot devices'), dict(TUTORIAL, ignore_errors=True)), check=True)
-    assert strict.task('profile')['msg'] == ("assignments[0].group: no group named 'Autopilot devices' was found (in check "
-                                             "mode, set check_mode_missing: warn when an earlier task of the play creates it).")
+    assert strict.task('profile')['msg'] == ("assignments[0].group: no group named 'Autopilot devices' was found; check the "
+                                             "name, or, when an earlier task of the play creates it, set check_mode_missing: warn.")
     # With check_mode_missing: warn (the group task comes first in the play) the check predicts the profile.
     lenient = dict(TUTORIAL)
     lenient['intune.autopilot.autopilot_profile'] = dict(TUTORIAL['intune.autopilot.autopilot_profile'], check_mode_missing='warn')
