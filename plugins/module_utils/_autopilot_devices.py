@@ -610,7 +610,7 @@ class DeviceSync(object):
         self.progress = []
         self.warnings = []
         self.deadline = None
-        self.imports_before = None
+        self.imports_before = set()  # ids of the import records listed before this run imported (open_imports)
         self.filter_ok = True
         self.window_start = None
         self.window_writes = 0
@@ -619,7 +619,7 @@ class DeviceSync(object):
         self.sync_next = None  # after a refusal: when the module's own measure (or a Retry-After) allows a sync
         self.sync_hinted = False  # sync_next came from a Retry-After
         self.sync_wait_until = None  # no settings read and no sync before this time
-        self.sync_dates = True  # False once the settings' dates allowed a sync that the service refused with 429
+        self.sync_dates = True  # False once the settings' dates allowed a sync that the service refused (409 or 429)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -730,8 +730,6 @@ class DeviceSync(object):
     def import_devices(self, entries):
         """POST the import action in batches; returns ``serial key -> import record``."""
         records = {}
-        if self.imports_before is None:
-            self.imports_before = set(r.get("id") for r in self.client.list(IMPORTS_PATH))
         size = self.params.get("batch_size") or 100
         for batch in chunks(entries, size):
             body = {"importedWindowsAutopilotDeviceIdentities": [import_record(e["spec"], self.import_id) for e in batch]}
@@ -756,9 +754,8 @@ class DeviceSync(object):
         (:meth:`open_imports`); ``importId`` is not used, as the service may overwrite it (see :meth:`list_imports`).
         """
         def probe():
-            before = self.imports_before or set()
             mine = [r for r in self.client.list(IMPORTS_PATH)
-                    if serial_key(r.get("serialNumber")) in keys and r.get("id") not in before]
+                    if serial_key(r.get("serialNumber")) in keys and r.get("id") not in self.imports_before]
             return {"value": mine} if mine else None
         return probe
 
@@ -1069,8 +1066,9 @@ class DeviceSync(object):
                 for entry, call, answer in zip(owners, followups, self.run_batch(followups)):
                     if answer.get("status") not in (200, 204):
                         _fail_entry(entry, answer, call)
-                skipped = ["%s (%s)" % (e["spec"]["serial_number"], ", ".join(sorted(device_changes(e["spec"], imported_view(e["spec"])))))
-                           for e in imported if not e.get("device") and device_changes(e["spec"], imported_view(e["spec"]))]
+                pending_settings = dict((e["spec"]["serial_number"], device_changes(e["spec"], imported_view(e["spec"])))
+                                        for e in imported if not e.get("device"))
+                skipped = ["%s (%s)" % (serial, ", ".join(sorted(changes))) for serial, changes in pending_settings.items() if changes]
                 if skipped:
                     self.warnings.append("Imported but not listed by Intune yet, so these settings were not applied: %s. "
                                          "Run the task again once the devices are listed." % "; ".join(skipped))
@@ -1104,14 +1102,13 @@ class DeviceSync(object):
                 params.get("wait_timeout"), what, len(timeout.waiting),
                 ", ".join("%s (%s)" % (s, st) for s, st in sorted(timeout.waiting.items())[:50])))
             if str(timeout) == "listed":
-                answers = getattr(self, "sync_answers", None) or []
-                if not answers:
+                if not self.sync_answers:
                     told = "this run sent no sync"
-                elif any(status == 204 for _e, status, _c in answers):
-                    told = "this run's sync was accepted"
-                else:
+                elif self.sync_refused():
                     told = "Intune refused this run's sync (%s; one sync every 10 minutes, none while one runs)" % ", ".join(
-                        str(status) for _e, status, _c in answers)
+                        str(status) for _e, status, _c in self.sync_answers)
+                else:
+                    told = "this run's sync was accepted"
                 result["msg"] += (". The devices are imported; Intune lists them after an Autopilot sync, and %s. Run the "
                                   "task again later (or with a wait_timeout above 600): it waits for these devices and "
                                   "syncs, without importing them again." % told)

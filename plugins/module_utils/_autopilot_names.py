@@ -84,6 +84,11 @@ def profile_name_problem(name):
     return " ".join("'%s'" % c for c in bad)
 
 
+def profile_name_suggestion(name):
+    """``name`` with every refused character turned into a space (runs of spaces collapsed)."""
+    return " ".join("".join(" " if profile_name_problem(c) else c for c in name).split())
+
+
 class NameTemplateError(ValueError):
     """Why a device name template is refused (the message is meant for the user)."""
 

@@ -105,8 +105,8 @@ PERMISSIONS = (
     ('/deviceManagement/roleScopeTags', 'DeviceManagementRBAC.Read.All', 'DeviceManagementRBAC.ReadWrite.All'),
     ('/deviceManagement/assignmentFilters', 'DeviceManagementConfiguration.Read.All',
      'DeviceManagementConfiguration.ReadWrite.All'),
-    ('/deviceManagement/', 'DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'),
-    ('/deviceAppManagement/', 'DeviceManagementApps.Read.All', 'DeviceManagementApps.ReadWrite.All'),
+    ('/deviceManagement', 'DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'),
+    ('/deviceAppManagement', 'DeviceManagementApps.Read.All', 'DeviceManagementApps.ReadWrite.All'),
     ('/groups', 'Group.Read.All', 'Group.ReadWrite.All'),
     ('/users', 'User.Read.All', 'User.ReadWrite.All'),
     ('/devices', 'Device.Read.All', 'Device.ReadWrite.All'),
@@ -118,7 +118,7 @@ def permission_hint(method, url):
     path = urlsplit(url or '').path
     path = re.sub(r'^/(beta|v1\.0)(?=/)', '', path)
     for prefix, read, write in PERMISSIONS:
-        if path == prefix.rstrip('/') or path.startswith(prefix.rstrip('/') + '/') or path.startswith(prefix + '('):
+        if path == prefix or path.startswith(prefix + '/') or path.startswith(prefix + '('):
             needed = read if (method or 'GET').upper() == 'GET' else write
             if needed == 'Group.ReadWrite.All' and path == '/groups':
                 needed = 'Group.Create or Group.ReadWrite.All'
@@ -133,8 +133,10 @@ def permission_hint(method, url):
 class GraphError(Exception):
     """One failed Graph (or token) call. ``status`` is None for transport errors."""
 
-    def __init__(self, message, status=None, code=None, request_id=None, date=None, method=None, url=None, error=None):
+    def __init__(self, message, status=None, code=None, request_id=None, date=None, method=None, url=None, error=None,
+                 retry_after=None):
         self.message = message
+        self.retry_after = retry_after  # seconds, from a Retry-After header; for callers that do not retry (retry_429)
         self.status = status
         self.code = code
         self.request_id = request_id
@@ -178,10 +180,9 @@ class GraphError(Exception):
             message += permission_hint(method, url)
         request_id = headers.get('request-id') or (inner.get('request-id') if isinstance(inner, dict) else None)
         date = (inner.get('date') if isinstance(inner, dict) else None) or headers.get('date')
-        err = cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
-                  url=_strip_query(url), error=error if isinstance(error, dict) else None)
-        err.retry_after = parse_retry_after(headers.get('retry-after'))  # for callers that do not retry (retry_429=False)
-        return err
+        return cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
+                   url=_strip_query(url), error=error if isinstance(error, dict) else None,
+                   retry_after=parse_retry_after(headers.get('retry-after')))
 
 
 class GraphAuthError(GraphError):

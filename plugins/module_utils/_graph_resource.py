@@ -244,6 +244,14 @@ def find_one(ctx, obj_id=None, key=None, resource=None):
     return found[0] if found else None
 
 
+def find_current(ctx):
+    """The object the module's options name: by ``id`` when given, else by its natural key (:func:`find_one`).
+
+    :func:`ensure` starts with it; a module calls it too for a check that needs the current object before any write.
+    """
+    return find_one(ctx, obj_id=ctx.params.get("id"), key=ctx.key_value())
+
+
 # ---------------------------------------------------------------- plan
 
 def desired_props(ctx):
@@ -374,7 +382,7 @@ def ensure(ctx):
     """Bring the resource to ``state`` and return the module result."""
     resource, params = ctx.resource, ctx.params
     key = ctx.key_value()
-    current = find_one(ctx, obj_id=params.get("id"), key=key)
+    current = find_current(ctx)
     if current is not None and resource.protect and resource.protect(current):
         raise EngineError("The %s '%s' is built in and is not managed by this module." % (resource.name, key))
     if params.get("state") == "absent":

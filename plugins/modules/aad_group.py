@@ -161,7 +161,7 @@ import re
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one, is_guid, wait_until_listed)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, is_guid, wait_until_listed)
 
 ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
 GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
@@ -343,7 +343,7 @@ def run(module):
     ctx = Context(module, resource())
     rules = [o for o in ("membership_rule", "all_autopilot_devices", "autopilot_group_tag") if params.get(o)]
     if params.get("members") is not None and not rules and params.get("state") == "present":
-        current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else params.get("display_name"))
+        current = find_current(ctx)
         if current is not None and "DynamicMembership" in (current.get("groupTypes") or []):
             raise EngineError("members: group '%s' has dynamic membership, so its members come from its rule; "
                               "members are not allowed on it (this module does not turn a dynamic group into an "

@@ -135,7 +135,7 @@ options:
   wait:
     description:
       - Wait until the import records of this run are C(complete) or C(error) (and, with O(wait_for=profile_assigned),
-        until the profiles are assigned), then delete the import records.
+        until the profiles are assigned), then delete the import records (see O(cleanup_import_records)).
       - After the import (and the sync) it also waits until Intune lists every imported device, which can take a while
         after the import records complete, then sets the display names and friendly user names of the new devices.
         When O(wait_timeout) runs out first, the task fails, the result still lists the devices, and a warning names

@@ -261,10 +261,11 @@ diff:
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
-    PROFILE_NAME_CHARACTERS, NameTemplateError, check_locale, check_name_template, normalize_locale, profile_name_problem)
+    PROFILE_NAME_CHARACTERS, NameTemplateError, check_locale, check_name_template, normalize_locale, profile_name_problem,
+    profile_name_suggestion)
 
 PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
 AAD_TYPE = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
@@ -536,15 +537,14 @@ def check_new_name(ctx):
     bad = profile_name_problem(name) if name is not None and params.get("state") == "present" else ""
     if not bad:
         return
-    current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else name)
+    current = find_current(ctx)
     if current is not None and (not params.get("id") or current.get("displayName") == name):
         # Found by its name (compared without case, and never renamed then), or given by id with exactly this name:
         # the module sends no name. With id, a change of case alone is a rename and is checked.
         return
     raise EngineError("display_name: '%s' contains %s, which Intune refuses in a deployment profile name (it answers "
                       "with an HTTP 500 that gives no reason). Use only %s; for example '%s'."
-                      % (name, bad, PROFILE_NAME_CHARACTERS,
-                         " ".join("".join(c if not profile_name_problem(c) else " " for c in name).split())))
+                      % (name, bad, PROFILE_NAME_CHARACTERS, profile_name_suggestion(name)))
 
 
 def run(module):

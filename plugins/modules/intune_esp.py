@@ -282,7 +282,7 @@ diff:
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_one, list_all)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, list_all)
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
 from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import (
     PATH, ESP_TYPE, DEFAULT_SUFFIX, is_default, is_esp, is_custom_esp)
@@ -376,7 +376,7 @@ def dependency_problems(params, current=None):
         show = current.get("showInstallationProgress")
     block_retry = params.get("block_device_setup_retry_by_user")
     if block_retry is None:
-        block_retry = current.get("blockDeviceSetupRetryByUser") if current else None
+        block_retry = current.get("blockDeviceSetupRetryByUser")
     problems = []
     rules = [
         (show is not True, NEEDS_PROGRESS + NEEDS_BLOCKING, "'Show app and profile configuration progress' is Yes",
@@ -394,12 +394,17 @@ def dependency_problems(params, current=None):
     return problems
 
 
-def validate_all(params, current=None):
-    """:func:`validate` and :func:`dependency_problems` together (``current``: the ESP as it is, or None)."""
-    validate(params)
+def check_dependencies(params, current=None):
+    """Raise the :func:`dependency_problems` as one EngineError, if there are any."""
     problems = dependency_problems(params, current)
     if problems:
         raise EngineError(" ".join(problems))
+
+
+def validate_all(params, current=None):
+    """:func:`validate` and :func:`check_dependencies` together (``current``: the ESP as it is, or None)."""
+    validate(params)
+    check_dependencies(params, current)
 
 
 def build(ctx):
@@ -560,19 +565,16 @@ def find_default(ctx):
 def run(module):
     params = module.params
     validate(params)
-    problems = dependency_problems(params)
     default = bool(params.get("default"))
     ctx = Context(module, resource(default))
-    if problems and (params.get("show_installation_progress") is None or params.get("block_device_setup_retry_by_user") is None):
-        # A parent setting left out may already be on: judge by the ESP as it is (one read, still before any write).
-        if default:
-            params["id"] = find_default(ctx)
-        current = find_one(ctx, obj_id=params.get("id"), key=None if params.get("id") else params.get("display_name"))
-        problems = dependency_problems(params, current)
-    if problems:
-        raise EngineError(" ".join(problems))
-    if default and not params.get("id"):
+    if default:
         params["id"] = find_default(ctx)
+    current = None
+    if dependency_problems(params) and (params.get("show_installation_progress") is None
+                                        or params.get("block_device_setup_retry_by_user") is None):
+        # A parent setting left out may already be on: judge by the ESP as it is (one read, still before any write).
+        current = find_current(ctx)
+    check_dependencies(params, current)
     return readable_diff(ctx, ensure(ctx))
 
 

@@ -344,12 +344,15 @@ def test_wait_for_profile_assignment(run_playbook, emulator):
     assert sorted(d["serialNumber"] for d in info["devices"]) == sorted(d["serial_number"] for d in devices)
 
 
-def test_profile_wait_timeout_names_serials_and_state(run_playbook, emulator):
+def test_profile_wait_timeout_names_serials_and_state(run_playbook, start_emulator):
+    # An emulator of its own: on the shared one, a profile another test assigns to all devices would make this
+    # device "pending" instead of "notAssigned".
+    emu = own_emulator(start_emulator)
     p = prefix()
     serial = p + "01"
-    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), **FAST))).assert_ok()
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), **FAST)), emulator=emu).assert_ok()
     out = failed(run_playbook(play(task("Wait", serial_number=serial, wait_for="profile_assigned", wait_timeout=2,
-                                        poll_interval=1, ignore_errors=True))), "Wait")
+                                        poll_interval=1, ignore_errors=True)), emulator=emu), "Wait")
     assert out["timed_out"] is True
     assert "waiting for a deployment profile to be assigned on 1 device(s): %s (notAssigned)" % serial in out["msg"]
 
