@@ -20,7 +20,7 @@ the list never matters and a changed filter is a change of that one target.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import EngineError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
 
 NS = "#microsoft.graph."
 KIND_TYPES = {

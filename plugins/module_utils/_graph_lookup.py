@@ -22,7 +22,7 @@ groups, users and devices are looked up with ``$filter`` equality, which the dir
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (
     EngineError, is_guid, odata_quote)
 
 

@@ -25,40 +25,9 @@ See docs/developing.md for the declaration keys.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
-import time
-
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (  # noqa: F401 (re-exported)
+    EngineError, WaitTimeout, clean, is_guid, odata_quote, wait_for)
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
-
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-# Properties the service sets; never compared, never sent.
-READ_ONLY = frozenset(("id", "createdDateTime", "lastModifiedDateTime", "version", "@odata.context", "@odata.etag"))
-
-
-def is_guid(value):
-    return isinstance(value, str) and bool(GUID_RE.match(value))
-
-
-def odata_quote(value):
-    """A string literal for ``$filter``: single quotes doubled, as OData requires."""
-    return "'%s'" % str(value).replace("'", "''")
-
-
-def clean(obj):
-    """The object as Graph returned it, without ``@odata.context``."""
-    if not isinstance(obj, dict):
-        return obj
-    return dict((k, v) for k, v in obj.items() if k != "@odata.context")
-
-
-class EngineError(Exception):
-    """A failure the module reports as it is (bad input discovered late, ambiguity, timeouts)."""
-
-    def __init__(self, msg, **extra):
-        super(EngineError, self).__init__(msg)
-        self.msg = msg
-        self.extra = extra
 
 
 class Prop(object):
@@ -498,27 +467,6 @@ def info(ctx, extra_filter=None):
 
 
 # ---------------------------------------------------------------- waits
-
-def wait_for(check, timeout, what, interval=2.0, max_interval=15.0, sleep=time.sleep, clock=time.time):
-    """Call ``check()`` until it returns a truthy value or ``timeout`` seconds pass.
-
-    ``check`` returns ``(done, seen)``: ``seen`` describes the last observation and goes into the
-    timeout message, so a user knows what was still missing. The interval grows by half each try up
-    to ``max_interval``.
-    """
-    deadline = clock() + timeout
-    seen = None
-    while True:
-        done, seen = check()
-        if done:
-            return seen
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise EngineError("Timed out after %ss waiting for %s; last seen: %s" % (timeout, what, seen),
-                              last_seen=seen)
-        sleep(min(interval, remaining))
-        interval = min(interval * 1.5, max_interval)
-
 
 def wait_until_listed(ctx, obj, timeout=60):
     """After a create: wait until the natural-key lookup finds the new object, so that the next task

@@ -61,8 +61,9 @@ def fake_time(monkeypatch):
     def sleep(seconds):
         slept.append(seconds)
         now[0] += seconds
-    interval, max_interval = engine.wait_for.__defaults__[:2]
-    monkeypatch.setattr(engine.wait_for, "__defaults__", (interval, max_interval, sleep, lambda: now[0]))
+    defaults = list(engine.wait_for.__defaults__)
+    defaults[2:4] = [sleep, lambda: now[0]]  # (interval, max_interval, sleep, clock, deadline, on_poll)
+    monkeypatch.setattr(engine.wait_for, "__defaults__", tuple(defaults))
     return slept
 
 
