@@ -25,8 +25,7 @@ See docs/developing.md for the declaration keys.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (  # noqa: F401 (re-exported)
-    EngineError, WaitTimeout, clean, is_guid, odata_quote, wait_for)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError, clean, odata_quote, wait_for
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 
 

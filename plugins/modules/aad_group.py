@@ -161,7 +161,8 @@ import re
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, is_guid, wait_until_listed)
+    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, wait_until_listed)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import is_guid
 
 ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
 GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
