@@ -136,8 +136,8 @@ notes:
     request in it is safe to repeat (GET, PUT, PATCH, DELETE, or an action that sets a value such as
     C(assignUserToDevice)); its inner C(429), C(500), C(502), C(503) and C(504) answers follow the same rules. At
     most O(max_retries) retries and 300 seconds of waiting per request. Each retry prints a warning naming the
-    request, the reason, the attempt and the wait. A C(401) fetches a new token once. Token requests are msal's
-    and are not retried."
+    request, the reason, the attempt and the wait. A C(401) fetches a new token once. A token request is retried
+    under the same policy after a C(429), a C(5xx), the error C(temporarily_unavailable) or a lost connection."
   - "Token cache: with O(token_cache=true) the msal token cache is kept in a file readable only by its owner (mode
     0600, directory 0700) under C($XDG_CACHE_HOME/intune.autopilot/) or C(~/.cache/intune.autopilot/), one file per
     authority, tenant and client. It holds access tokens, never the secret, certificate or password. A corrupt file
