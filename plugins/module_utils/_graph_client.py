@@ -16,8 +16,13 @@ Facts it relies on, with their sources (see also docs/connection.md):
   a JSON string with a ``Message`` key into ``error.message`` (field reports, graph-api.md 5.3).
 * Throttling: 429 with ``Retry-After`` in seconds; without it, exponential backoff (concepts/throttling.md).
   503 may carry ``Retry-After`` too (concepts/errors.md).
-* JSON batching: at most 20 requests, responses may come in any order, each inner request is throttled on its own
-  (concepts/json-batching.md).
+* JSON batching (concepts/json-batching.md): at most 20 requests, responses may come in any order, each inner
+  request is throttled on its own; ``headers`` is "required when the body is specified" and must then hold a
+  Content-Type, and for a POST whose target takes no body "you must still specify the headers and body parameters
+  where only body can be an empty object". The page's own example sends its DELETE with neither. Graph refuses a
+  write without them: 400 "Write request id : ... does not contain Content-Type header or body."
+  (microsoftgraph/msgraph-sdk-dotnet issue 2628), for the whole batch (Softeria/ms-365-mcp-server issue 677).
+  Every POST, PATCH and PUT in a batch therefore carries a body (``{}`` when it has none) and its Content-Type.
 * Token requests: "You're expected to implement your own retry policies when calling MSAL", the token service answers
   429 with ``Retry-After`` when overloaded, and 5xx errors are worth a retry (MicrosoftDocs/azure-docs:
   includes/active-directory-develop-error-handling-retries.md, included by msal-error-handling-python.md). msal for
@@ -58,6 +63,7 @@ USER_AGENT = 'intune.autopilot/%s' % COLLECTION_VERSION
 # request cannot apply it twice (GET, PUT, PATCH, DELETE; POST only through a probe, see GraphClient.request).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 REPEATABLE_METHODS = frozenset(('GET', 'PUT', 'PATCH', 'DELETE'))
+BODY_METHODS = frozenset(('POST', 'PATCH', 'PUT'))  # the writes that carry a body inside $batch, {} at least
 BATCH_MAX = 20
 
 
@@ -472,7 +478,8 @@ class GraphClient:
         (waiting the largest inner Retry-After, or the backoff) while the retry budget lasts; any other inner POST only
         after 429. The ``$batch`` POST itself is sent again after a 5xx or a broken connection only when every item is
         repeatable (the answer may have been lost after the items were applied). Other statuses are returned as they
-        are: use ``GraphError.from_parts`` to turn one into an error.
+        are: use ``GraphError.from_parts`` to turn one into an error. A POST, PATCH or PUT without a body is sent with
+        ``"body": {}``, and every body with ``Content-Type: application/json`` (see the module docstring).
         """
         results = [None] * len(requests_)
         for start in range(0, len(requests_), BATCH_MAX):
@@ -489,8 +496,8 @@ class GraphClient:
                 item = requests_[i]
                 entry = {'id': str(i + 1), 'method': item['method'].upper(), 'url': self._batch_path(item['url'], api)}
                 headers = dict(item.get('headers') or {})
-                if item.get('body') is not None:
-                    entry['body'] = item['body']
+                if item.get('body') is not None or entry['method'] in BODY_METHODS:
+                    entry['body'] = {} if item.get('body') is None else item['body']
                     if not [h for h in headers if h.lower() == 'content-type']:
                         headers['Content-Type'] = 'application/json'
                 if headers:

@@ -720,6 +720,35 @@ def test_batch_inner_post_not_retried_after_503_and_failures_returned(fake, make
     assert str(err) == 'serviceNotAvailable: x'
 
 
+def test_batch_writes_carry_a_body_and_content_type(fake, make):
+    """concepts/json-batching.md: headers are required with a body, and a POST whose target takes no body still sends
+    headers and an empty body; its own example sends DELETE and GET with neither. Graph refuses a write without them
+    (400 "does not contain Content-Type header or body.", msgraph-sdk-dotnet issue 2628)."""
+    sent = []
+
+    def answer(request):
+        sent.extend(json.loads(request.body)['requests'])
+        return 200, {}, {'responses': [{'id': i['id'], 'status': 204, 'headers': {}} for i in sent]}
+    fake.graph = [answer]
+    device = '/deviceManagement/windowsAutopilotDeviceIdentities/d1'
+    make().batch([
+        {'method': 'POST', 'url': device + '/unassignUserFromDevice', 'repeatable': True},
+        {'method': 'patch', 'url': '/groups/g1'},
+        {'method': 'POST', 'url': device + '/updateDeviceProperties', 'body': {'groupTag': 'BER'}},
+        {'method': 'POST', 'url': '/x/upload', 'body': {'a': 1}, 'headers': {'content-type': 'application/json; odata=x'}},
+        {'method': 'DELETE', 'url': device},
+        {'method': 'GET', 'url': '/groups?$select=id', 'headers': {'ConsistencyLevel': 'eventual'}},
+    ])
+    by_id = dict((i['id'], i) for i in sent)
+    assert by_id['1'] == {'id': '1', 'method': 'POST', 'url': device + '/unassignUserFromDevice', 'body': {},
+                          'headers': {'Content-Type': 'application/json'}}
+    assert by_id['2']['body'] == {} and by_id['2']['headers'] == {'Content-Type': 'application/json'}
+    assert by_id['3']['body'] == {'groupTag': 'BER'} and by_id['3']['headers'] == {'Content-Type': 'application/json'}
+    assert by_id['4']['headers'] == {'content-type': 'application/json; odata=x'}  # the caller's own is kept
+    assert by_id['5'] == {'id': '5', 'method': 'DELETE', 'url': device}
+    assert by_id['6'] == {'id': '6', 'method': 'GET', 'url': '/groups?$select=id', 'headers': {'ConsistencyLevel': 'eventual'}}
+
+
 # ---------------------------------------------------------------------------- credentials
 
 def _key_and_cert():
