@@ -116,6 +116,20 @@ options:
         task. See the notes.
     type: bool
     default: true
+  exchange_log:
+    description:
+      - Path of a file to which every exchange with Graph and the token service is appended as one JSON line (JSON
+        Lines), by every task of the run. A line holds the time (UTC), the process, the method, the URL with its
+        query, the status, the C(request-id), the duration, and the request and response bodies (for a C($batch),
+        its inner requests and answers). Use it to report with evidence a run against a real tenant that behaves
+        otherwise than documented; leave it unset otherwise.
+      - Masked before anything is written, at any depth of a body - the client secret, the certificate password, client
+        assertions, tokens and C(Authorization) values; request headers other than C(client-request-id) are not
+        written. C(hardwareIdentifier) and C(productKey) values are cut to their first 6 characters and their length.
+        Other values (serial numbers, user and group names) are written as they are, so treat the file as confidential.
+      - The file is created with mode 0600 and appended to; its directory must exist.
+      - If not set, the environment variable E(INTUNE_GRAPH_EXCHANGE_LOG) is used.
+    type: path
 requirements:
   - msal >= 1.24 (1.29 or later for O(managed_identity))
   - requests

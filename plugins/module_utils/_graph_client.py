@@ -47,6 +47,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit  # controller on
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_auth import (
     CLOUDS, TokenFailure, TokenSource, credential_for)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_exchange_log import ExchangeLog
 
 try:
     import requests
@@ -180,23 +181,32 @@ _SessionBase = requests.Session if HAS_REQUESTS else object
 
 
 class GraphSession(_SessionBase):
-    """A requests.Session that passes ``verify=`` and ``timeout=`` on every request.
+    """A requests.Session that passes ``verify=`` and ``timeout=`` on every request, and records each exchange.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override ``Session.verify`` but not a per-request ``verify=``
     (measured; see docs/connection.md, TLS). msal gets this session as its ``http_client``, so the token calls follow
-    the same rule.
+    the same rule and reach the exchange log too.
     """
 
-    def __init__(self, verify=True, timeout=30):
+    def __init__(self, verify=True, timeout=30, exchange_log=None):
         super(GraphSession, self).__init__()
         self._verify = verify
         self._timeout = timeout
+        self.exchange_log = exchange_log
         self.headers['User-Agent'] = USER_AGENT
 
     def request(self, method, url, **kwargs):  # pylint: disable=arguments-differ
         kwargs['verify'] = self._verify
         kwargs.setdefault('timeout', self._timeout)
-        response = super(GraphSession, self).request(method, url, **kwargs)
+        started = time.time()
+        try:
+            response = super(GraphSession, self).request(method, url, **kwargs)
+        except Exception as exc:
+            if self.exchange_log is not None:
+                self.exchange_log.record(method, url, kwargs, started, error=exc)
+            raise
+        if self.exchange_log is not None:
+            self.exchange_log.record(method, url, kwargs, started, response=response)
         # msal does not hand the status and headers of a failed token answer back: keep them for the retry decision.
         self.last_answer = (response.status_code, response.headers.get('Retry-After'))
         return response
@@ -209,12 +219,14 @@ class GraphClient:
     ``credential``: the options of one kind of credential (``client_secret``; ``client_certificate_path`` and
     ``client_certificate_password``; ``federated_token_file``; ``managed_identity`` and
     ``managed_identity_client_id``; see ``_graph_auth.CREDENTIALS``). ``error_hint(status, method, url)`` adds a
-    sentence to the message of a Graph error.
+    sentence to the message of a Graph error. ``exchange_log``: a file path; every exchange with Graph and the token
+    service is appended to it as one masked JSON line (``_graph_exchange_log``).
     """
 
     def __init__(self, tenant_id=None, client_id=None, cloud='public', authority_url=None, graph_url=None,
                  ca_path=None, timeout=30, max_retries=5, warn=None, token_cache_path=None, sleep=time.sleep,
-                 retry_max_delay=60.0, retry_max_total=300.0, backoff_base=2.0, error_hint=None, **credential):
+                 retry_max_delay=60.0, retry_max_total=300.0, backoff_base=2.0, error_hint=None, exchange_log=None,
+                 **credential):
         if cloud not in CLOUDS:
             raise ValueError('cloud must be one of %s, got %r' % (', '.join(sorted(CLOUDS)), cloud))
         root = (graph_url or CLOUDS[cloud][1]).rstrip('/')
@@ -230,7 +242,8 @@ class GraphClient:
         self._sleep = sleep
         self._random = random.Random()
         found = credential_for(cloud, authority_url, tenant_id, client_id, **credential)
-        self.session = GraphSession(verify=self.verify, timeout=timeout) if HAS_REQUESTS else None
+        log = ExchangeLog(exchange_log, found.secrets, warn=self._warn) if exchange_log else None
+        self.session = GraphSession(verify=self.verify, timeout=timeout, exchange_log=log) if HAS_REQUESTS else None
         # token_cache_path: a directory for the cache file (None: the default one), or False for no file.
         self.tokens = TokenSource(found, self.session, token_cache_path, warn=self._warn)
         self.stats = {'requests': 0, 'retries': 0, 'throttled': 0, 'token_requests': 0, 'transport_errors': 0,

@@ -66,6 +66,7 @@ GRAPH_ARGSPEC = dict(
     max_retries=dict(type='int', default=5),
     retry_max_delay=dict(type='float', default=60.0),
     token_cache=dict(type='bool', default=True, no_log=False),
+    exchange_log=dict(type='path', fallback=_env('INTUNE_GRAPH_EXCHANGE_LOG')),
 )
 
 _STRING_OPTIONS = [name for name, spec in GRAPH_ARGSPEC.items() if spec['type'] in ('str', 'path')]
@@ -96,6 +97,9 @@ def connection_params(params):
     token_file = p['federated_token_file']
     if token_file and not os.path.isfile(token_file):
         raise ValueError("federated_token_file '%s' does not exist" % token_file)
+    log = p['exchange_log']
+    if log and (os.path.isdir(log) or not os.path.isdir(os.path.dirname(os.path.abspath(log)))):
+        raise ValueError("exchange_log '%s' must be a file in an existing directory" % log)
 
     kinds = [k for k in CREDENTIALS if p[k]]
     if not kinds:

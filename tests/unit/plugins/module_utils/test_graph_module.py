@@ -13,7 +13,8 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_permission
 
 ENV_NAMES = ['AZURE_TENANT_ID', 'AZURE_TENANT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET',
              'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE',
-             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE', 'AZURE_CLOUD_ENVIRONMENT']
+             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE', 'AZURE_CLOUD_ENVIRONMENT',
+             'INTUNE_GRAPH_EXCHANGE_LOG']
 SECRET = 'module-secret-value-42'
 
 
@@ -219,6 +220,22 @@ def test_graph_stats_only_on_request(build, capsys, monkeypatch):
     monkeypatch.setenv('INTUNE_GRAPH_STATS', '1')
     result = outcome(capsys, lambda: module.fail_json(msg='x'))
     assert result['graph_stats']['retries'] == 3 and result['graph_stats']['by_status'] == {'429': 3}
+
+
+def test_exchange_log_from_the_environment_with_the_secrets_to_mask(build, monkeypatch, tmp_path):
+    monkeypatch.setenv('INTUNE_GRAPH_EXCHANGE_LOG', str(tmp_path / 'exchanges.jsonl'))
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
+    log = module.client.session.exchange_log
+    assert log.path == str(tmp_path / 'exchanges.jsonl') and log.secrets == (SECRET,)
+    assert not (tmp_path / 'exchanges.jsonl').exists()  # written by the first exchange, not before
+    assert build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET, 'exchange_log': ''}).client.session.exchange_log is None
+
+
+@pytest.mark.parametrize('where', ['missing/exchanges.jsonl', '.'])
+def test_exchange_log_outside_an_existing_directory_rejected(build, tmp_path, capsys, where):
+    path = str(tmp_path / where)
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET, 'exchange_log': path}))
+    assert result['msg'] == "exchange_log '%s' must be a file in an existing directory" % path
 
 
 def test_the_client_names_permissions_after_a_403(build):
