@@ -264,22 +264,21 @@ class GraphClient:
         while True:
             try:
                 token, fetched = self.tokens.fetch()
+                break
             except TokenFailure as failure:
                 err = GraphAuthError(failure.message, code=failure.code, url=failure.url)
-                transient = failure.transport or failure.status in RETRY_STATUSES or failure.code == 'temporarily_unavailable'
-                retry_after = parse_retry_after(failure.retry_after)
-            else:
-                break
-            failures += 1
-            delay = self._plan_retry(err, failures, waited, retry_after) if transient else None
-            if delay is None:
-                raise err
-            self._warn('Retrying the token request to %s: %s, attempt %d of %d, waiting %.1f s' % (
-                self.tokens.credential.endpoint, err.code, failures + 1, self.max_retries + 1, delay))
-            self.stats['retries'] += 1
-            self._sleep(delay)
-            waited += delay
-            self.tokens.http_cache.clear()
+                failures += 1
+                delay = None
+                if failure.transport or failure.status in RETRY_STATUSES or failure.code == 'temporarily_unavailable':
+                    delay = self._plan_retry(err, failures, waited, parse_retry_after(failure.retry_after))
+                if delay is None:
+                    raise err from None
+                self._warn('Retrying the token request to %s: %s, attempt %d of %d, waiting %.1f s' % (
+                    self.tokens.credential.endpoint, err.code, failures + 1, self.max_retries + 1, delay))
+                self.stats['retries'] += 1
+                self._sleep(delay)
+                waited += delay
+                self.tokens.http_cache.clear()
         if fetched:
             self.stats['token_requests'] += 1
         return token

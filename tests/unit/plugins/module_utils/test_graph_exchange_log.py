@@ -27,11 +27,10 @@ def log_path(tmp_path):
 
 
 def test_every_exchange_is_one_masked_line(fake, make, log_path):  # noqa: F811
-    import_body = {'importedWindowsAutopilotDeviceIdentities': [
-        {'serialNumber': 'S1', 'hardwareIdentifier': HASH, 'productKey': PRODUCT_KEY, 'groupTag': 'BER'}]}
+    record = {'serialNumber': 'S1', 'hardwareIdentifier': HASH, 'productKey': PRODUCT_KEY, 'groupTag': 'BER'}
+    import_body = {'importedWindowsAutopilotDeviceIdentities': [record]}
     fake.graph = [
-        (200, {'request-id': 'rid-import'}, {'value': [dict(import_body['importedWindowsAutopilotDeviceIdentities'][0],
-                                                             id='rec-1')]}),
+        (200, {'request-id': 'rid-import'}, {'value': [dict(record, id='rec-1')]}),
         (200, {'request-id': 'rid-batch'}, {'responses': [{'id': '1', 'status': 204, 'headers': {}}]}),
     ]
     client = make(exchange_log=str(log_path))
