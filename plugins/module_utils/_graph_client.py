@@ -13,7 +13,8 @@ Facts it relies on, with their sources (see also docs/connection.md):
 
 * Paging: follow ``@odata.nextLink`` verbatim, re-send headers such as ``ConsistencyLevel`` (concepts/paging.md).
 * Errors: ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}`` (concepts/errors.md); Intune puts
-  a JSON string with a ``Message`` key into ``error.message`` (field reports, graph-api.md 5.3).
+  a JSON string with a ``Message`` key into ``error.message`` (the answers quoted in microsoftgraph/
+  microsoft-graph-docs-contrib issue 2756 and microsoftgraph/msgraph-sdk-powershell issue 1260).
 * Throttling: 429 with ``Retry-After`` in seconds; without it, exponential backoff (concepts/throttling.md).
   503 may carry ``Retry-After`` too (concepts/errors.md).
 * JSON batching (concepts/json-batching.md): at most 20 requests, responses may come in any order, each inner
@@ -329,7 +330,8 @@ class GraphClient:
             return response.text
         if isinstance(body, dict) and isinstance(body.get('value'), dict) and \
                 not [k for k in body if k != 'value' and not k.startswith('@odata.')]:
-            return body['value']  # Intune's documented {"value": {...}} single-entity shape (graph-api.md 8.1)
+            # Intune's Get examples wrap one entity so (api-reference/beta/api/intune-*-get.md); Graph's others do not.
+            return body['value']
         return body
 
     def _error_from(self, response, method, url):
