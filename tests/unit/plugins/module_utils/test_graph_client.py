@@ -1,6 +1,6 @@
 """Unit tests of the Graph client: a fake transport mounted on the client's own requests.Session, no network.
 
-The fake answers msal's discovery GET and token POST as Entra does (reference/emulator-and-auth.md (a)), so msal
+The fake answers msal's discovery GET and token POST in the shapes Entra uses (as tests/graph_emulator/auth.py does), so msal
 runs for real; Graph answers are scripted per test.
 """
 
