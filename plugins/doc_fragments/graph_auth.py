@@ -116,6 +116,20 @@ options:
         task. See the notes.
     type: bool
     default: true
+  exchange_log:
+    description:
+      - Path of a file to which every exchange with Graph and the token service is appended as one JSON line (JSON
+        Lines), by every task of the run. A line holds the time (UTC), the process, the method, the URL with its
+        query, the status, the C(request-id), the duration, and the request and response bodies (for a C($batch),
+        its inner requests and answers). Use it to report with evidence a run against a real tenant that behaves
+        otherwise than documented; leave it unset otherwise.
+      - Masked before anything is written, at any depth of a body - the client secret, the certificate password, client
+        assertions, tokens and C(Authorization) values; request headers other than C(client-request-id) are not
+        written. C(hardwareIdentifier) and C(productKey) values are cut to their first 6 characters and their length.
+        Other values (serial numbers, user and group names) are written as they are, so treat the file as confidential.
+      - The file is created with mode 0600 and appended to; its directory must exist.
+      - If not set, the environment variable E(INTUNE_GRAPH_EXCHANGE_LOG) is used.
+    type: path
 requirements:
   - msal >= 1.24 (1.29 or later for O(managed_identity))
   - requests
@@ -136,8 +150,8 @@ notes:
     request in it is safe to repeat (GET, PUT, PATCH, DELETE, or an action that sets a value such as
     C(assignUserToDevice)); its inner C(429), C(500), C(502), C(503) and C(504) answers follow the same rules. At
     most O(max_retries) retries and 300 seconds of waiting per request. Each retry prints a warning naming the
-    request, the reason, the attempt and the wait. A C(401) fetches a new token once. Token requests are msal's
-    and are not retried."
+    request, the reason, the attempt and the wait. A C(401) fetches a new token once. A token request is retried
+    under the same policy after a C(429), a C(5xx), the error C(temporarily_unavailable) or a lost connection."
   - "Token cache: with O(token_cache=true) the msal token cache is kept in a file readable only by its owner (mode
     0600, directory 0700) under C($XDG_CACHE_HOME/intune.autopilot/) or C(~/.cache/intune.autopilot/), one file per
     authority, tenant and client. It holds access tokens, never the secret, certificate or password. A corrupt file

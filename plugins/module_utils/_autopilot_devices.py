@@ -71,6 +71,7 @@ import uuid
 from urllib.parse import quote
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_permissions import error_hint
 
 # Up to this many requested serials are looked up one by one with $filter=contains(...); above it
 # (or when a serial cannot be put in a contains() filter) the whole device list is read in pages.
@@ -1157,7 +1158,8 @@ def _assigned(device):
 
 def _fail_entry(entry, answer, call):
     """Mark ``entry`` failed with the $batch ``answer`` to ``call`` (its method and url name the permission on a 403)."""
-    error = GraphError.from_parts(answer.get("status"), answer.get("headers"), answer.get("body"), call["method"], call["url"])
+    error = GraphError.from_parts(answer.get("status"), answer.get("headers"), answer.get("body"), call["method"], call["url"],
+                                  hint=error_hint)
     entry["action"] = "failed"
     entry["error_code"] = answer.get("status")
     entry["error_name"] = error.code

@@ -2,49 +2,53 @@
 # Copyright: (c) 2026, intune.autopilot contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The only code of the collection that speaks HTTP: tokens, requests, paging, $batch, retries, errors.
+"""The only code of the collection that speaks HTTP: requests, paging, $batch, retries, errors.
 
 Internal to this collection (the leading underscore): it may change in any release without notice.
-It imports nothing from AnsibleModule; warnings go out through the ``warn`` callback.
+It imports nothing from AnsibleModule and knows no Graph resource: warnings go out through the ``warn`` callback,
+the sentence a module adds to an error (the permission to grant after a 403) through ``error_hint``, and tokens
+come from ``_graph_auth``, whose requests go through this client's session and retry policy.
 
 Facts it relies on, with their sources (see also docs/connection.md):
 
-* Tokens: OAuth 2.0 client credentials, scope ``<graph resource>/.default``
-  (MicrosoftDocs/entra-docs: docs/identity-platform/v2-oauth2-client-creds-grant-flow.md), obtained with msal's
-  ConfidentialClientApplication / ManagedIdentityClient; national cloud hosts from
-  microsoftgraph/microsoft-graph-docs-contrib: concepts/deployments.md.
 * Paging: follow ``@odata.nextLink`` verbatim, re-send headers such as ``ConsistencyLevel`` (concepts/paging.md).
 * Errors: ``{"error": {"code", "message", "innerError": {"request-id", "date"}}}`` (concepts/errors.md); Intune puts
-  a JSON string with a ``Message`` key into ``error.message`` (field reports, graph-api.md 5.3).
+  a JSON string with a ``Message`` key into ``error.message`` (the answers quoted in microsoftgraph/
+  microsoft-graph-docs-contrib issue 2756 and microsoftgraph/msgraph-sdk-powershell issue 1260).
 * Throttling: 429 with ``Retry-After`` in seconds; without it, exponential backoff (concepts/throttling.md).
   503 may carry ``Retry-After`` too (concepts/errors.md).
-* JSON batching: at most 20 requests, responses may come in any order, each inner request is throttled on its own
-  (concepts/json-batching.md).
+* JSON batching (concepts/json-batching.md): at most 20 requests, responses may come in any order, each inner
+  request is throttled on its own; ``headers`` is "required when the body is specified" and must then hold a
+  Content-Type, and for a POST whose target takes no body "you must still specify the headers and body parameters
+  where only body can be an empty object". The page's own example sends its DELETE with neither. Graph refuses a
+  write without them: 400 "Write request id : ... does not contain Content-Type header or body."
+  (microsoftgraph/msgraph-sdk-dotnet issue 2628), for the whole batch (Softeria/ms-365-mcp-server issue 677).
+  Every POST, PATCH and PUT in a batch therefore carries a body (``{}`` when it has none) and its Content-Type.
 * Token requests: "You're expected to implement your own retry policies when calling MSAL", the token service answers
   429 with ``Retry-After`` when overloaded, and 5xx errors are worth a retry (MicrosoftDocs/azure-docs:
   includes/active-directory-develop-error-handling-retries.md, included by msal-error-handling-python.md). msal for
-  Python raises on a 5xx, returns the error object on a 4xx, and remembers a 429/5xx answer for its Retry-After
-  (5 s without one) so that an immediate second call gets the same error without a request (msal
-  throttled_http_client.py). :meth:`GraphClient.access_token` therefore retries 429, 5xx, ``temporarily_unavailable``
-  and transport errors under the same policy as Graph calls, honours Retry-After itself, and empties msal's
-  ``http_cache`` before each retry so that the retry reaches the service.
+  Python raises on a 5xx and returns the error object on a 4xx (``_graph_auth`` turns both into a TokenFailure).
+  :meth:`GraphClient.access_token` retries 429, 5xx, ``temporarily_unavailable`` and transport errors under the same
+  policy as Graph calls, honours Retry-After itself, and empties msal's throttle memory before each retry so that
+  the retry reaches the service.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
-import hashlib
 import json as jsonlib
-import os
 import random
 import re
-import tempfile
 import time
 import traceback
 import uuid
 
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit  # controller only (tests/config.yml): Python 3
+
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_auth import (
+    CLOUDS, TokenFailure, TokenSource, credential_for)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_exchange_log import ExchangeLog
 
 try:
     import requests
@@ -54,80 +58,21 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    import msal
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-except ImportError:
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
-
 COLLECTION_VERSION = '0.1.0'
 USER_AGENT = 'intune.autopilot/%s' % COLLECTION_VERSION
-
-# cloud -> (login host, Graph host). graph-api.md 7.4, concepts/deployments.md. The token scope is the Graph
-# host + /.default (the resource's app ID URI) and does not follow a graph_url override (the emulator case).
-CLOUDS = {
-    'public': ('https://login.microsoftonline.com', 'https://graph.microsoft.com'),
-    'usgov': ('https://login.microsoftonline.us', 'https://graph.microsoft.us'),
-    'usgov_dod': ('https://login.microsoftonline.us', 'https://dod-graph.microsoft.us'),
-    'china': ('https://login.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn'),
-}
 
 # Retry policy (docs/connection.md). 429 is retried for every method; the others only where repeating the
 # request cannot apply it twice (GET, PUT, PATCH, DELETE; POST only through a probe, see GraphClient.request).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 REPEATABLE_METHODS = frozenset(('GET', 'PUT', 'PATCH', 'DELETE'))
+BODY_METHODS = frozenset(('POST', 'PATCH', 'PUT'))  # the writes that carry a body inside $batch, {} at least
 BATCH_MAX = 20
-TOKEN_MIN_LIFETIME = 300
 
 
 def _repeatable(item):
     """A $batch item that may be sent again after its answer was lost: an idempotent method, or a POST the caller
     declared safe to repeat (``repeatable: True``)."""
     return item['method'].upper() in REPEATABLE_METHODS or bool(item.get('repeatable'))
-
-
-# The least-privileged Graph application permission for each kind of call the collection makes, read then write
-# (reference/graph-api.md section 7.5 and the permission table on each operation's page). Only used to say what to
-# grant when Graph answers 403: the first matching path prefix wins.
-PERMISSIONS = (
-    ('/deviceManagement/roleScopeTags', 'DeviceManagementRBAC.Read.All', 'DeviceManagementRBAC.ReadWrite.All'),
-    ('/deviceManagement/assignmentFilters', 'DeviceManagementConfiguration.Read.All',
-     'DeviceManagementConfiguration.ReadWrite.All'),
-    ('/deviceManagement', 'DeviceManagementServiceConfig.Read.All', 'DeviceManagementServiceConfig.ReadWrite.All'),
-    ('/deviceAppManagement', 'DeviceManagementApps.Read.All', 'DeviceManagementApps.ReadWrite.All'),
-    ('/groups', 'Group.Read.All', 'Group.ReadWrite.All'),
-    ('/users', 'User.Read.All', 'User.ReadWrite.All'),
-    ('/devices', 'Device.Read.All', 'Device.ReadWrite.All'),
-)
-
-
-def permission_hint(method, url):
-    """What to grant after a 403 on ``method url`` (a full URL or a $batch-relative one), or ''."""
-    path = urlsplit(url or '').path
-    path = re.sub(r'^/(beta|v1\.0)(?=/)', '', path)
-    for prefix, read, write in PERMISSIONS:
-        if path == prefix or path.startswith(prefix + '/') or path.startswith(prefix + '('):
-            needed = read if (method or 'GET').upper() == 'GET' else write
-            if needed == 'Group.ReadWrite.All' and path == '/groups':
-                needed = 'Group.Create or Group.ReadWrite.All'
-            elif needed == 'Group.ReadWrite.All' and '/members' in path:
-                # group-post-members.md / group-delete-members.md: least privilege per member type
-                needed = 'GroupMember.ReadWrite.All with User.ReadWrite.All (user members) or Device.ReadWrite.All (device members)'
-            return (' The app registration probably lacks the Microsoft Graph application permission %s (or it was '
-                    'added without admin consent); see the permissions in the module documentation.' % needed)
-    return ''
 
 
 class GraphError(Exception):
@@ -159,8 +104,11 @@ class GraphError(Exception):
                     method=self.method, url=self.url)
 
     @classmethod
-    def from_parts(cls, status, headers, body, method, url, reason=None):
-        """Build the error from a Graph answer (a response, or one item of a $batch response)."""
+    def from_parts(cls, status, headers, body, method, url, reason=None, hint=None):
+        """Build the error from a Graph answer (a response, or one item of a $batch response).
+
+        ``hint(status, method, url)``, when given, returns a sentence to append to the message (or '').
+        """
         headers = dict((k.lower(), v) for k, v in (headers or {}).items())
         error = body.get('error') if isinstance(body, dict) else None
         code = message = None
@@ -176,8 +124,8 @@ class GraphError(Exception):
         if not message:
             text = body if isinstance(body, str) else (jsonlib.dumps(body) if body else '')
             message = text.strip()[:300] or 'HTTP %s with an empty body' % status
-        if status == 403:
-            message += permission_hint(method, url)
+        if hint is not None:
+            message += hint(status, method, url)
         request_id = headers.get('request-id') or (inner.get('request-id') if isinstance(inner, dict) else None)
         date = (inner.get('date') if isinstance(inner, dict) else None) or headers.get('date')
         return cls(message, status=status, code=code, request_id=request_id, date=date, method=method,
@@ -230,102 +178,58 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def authority_for(cloud, authority_url, tenant_id):
-    """The authority URL msal gets. A bare host URL (AZURE_AUTHORITY_HOST style) gets the tenant appended."""
-    if not authority_url:
-        return '%s/%s' % (CLOUDS[cloud][0], tenant_id)
-    if '://' not in authority_url:
-        authority_url = 'https://' + authority_url
-    parts = urlsplit(authority_url)
-    if parts.path.strip('/'):
-        return authority_url.rstrip('/')
-    return '%s://%s/%s' % (parts.scheme, parts.netloc, tenant_id)
-
-
-def default_cache_dir():
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(base, 'intune.autopilot')
-
-
-def load_certificate(path, password=None):
-    """Read a PEM (private key + certificate) or PFX/PKCS#12 file.
-
-    Returns ``(private_key_pem, certificate_pem, sha1_thumbprint_hex)``; the key comes back unencrypted, in memory
-    only, so msal does not need to handle the password (its support for encrypted keys differs between versions).
-    """
-    with open(path, 'rb') as f:
-        data = f.read()
-    pwd = password.encode('utf-8') if password else None
-    if b'-----BEGIN' in data:
-        key_match = re.search(br'-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----', data, re.S)
-        cert_match = re.search(br'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', data, re.S)
-        if not key_match or not cert_match:
-            raise ValueError("'%s' must hold both a private key and a certificate in PEM form" % path)
-        key = serialization.load_pem_private_key(key_match.group(0), password=pwd)
-        cert = x509.load_pem_x509_certificate(cert_match.group(0))
-    else:
-        key, cert, dummy = pkcs12.load_key_and_certificates(data, pwd)
-        if key is None or cert is None:
-            raise ValueError("'%s' must hold both a private key and a certificate" % path)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode('ascii')
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
-    return key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper()  # nosec - x5t is SHA-1 by definition
-
-
-def _msal_version():
-    return tuple(int(p) for p in re.findall(r'\d+', getattr(msal, '__version__', '0'))[:2])
-
-
 _SessionBase = requests.Session if HAS_REQUESTS else object
 
 
 class GraphSession(_SessionBase):
-    """A requests.Session that passes ``verify=`` and ``timeout=`` on every request.
+    """A requests.Session that passes ``verify=`` and ``timeout=`` on every request, and records each exchange.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override ``Session.verify`` but not a per-request ``verify=``
-    (reference/emulator-and-auth.md, "Trusting the emulator's TLS certificate"). msal gets this session as its
-    ``http_client``, so the token calls follow the same rule.
+    (measured; see docs/connection.md, TLS). msal gets this session as its ``http_client``, so the token calls follow
+    the same rule and reach the exchange log too.
     """
 
-    def __init__(self, verify=True, timeout=30):
+    def __init__(self, verify=True, timeout=30, exchange_log=None):
         super(GraphSession, self).__init__()
         self._verify = verify
         self._timeout = timeout
+        self.exchange_log = exchange_log
         self.headers['User-Agent'] = USER_AGENT
 
     def request(self, method, url, **kwargs):  # pylint: disable=arguments-differ
         kwargs['verify'] = self._verify
         kwargs.setdefault('timeout', self._timeout)
-        response = super(GraphSession, self).request(method, url, **kwargs)
+        started = time.time()
+        try:
+            response = super(GraphSession, self).request(method, url, **kwargs)
+        except Exception as exc:
+            if self.exchange_log is not None:
+                self.exchange_log.record(method, url, kwargs, started, error=exc)
+            raise
+        if self.exchange_log is not None:
+            self.exchange_log.record(method, url, kwargs, started, response=response)
         # msal does not hand the status and headers of a failed token answer back: keep them for the retry decision.
         self.last_answer = (response.status_code, response.headers.get('Retry-After'))
         return response
 
 
 class GraphClient:
-    """Token, HTTPS, paging, $batch and retries for one module run. See the module docstring."""
+    """HTTPS, paging, $batch and retries for one module run, with the token of one credential. See the module
+    docstring.
 
-    def __init__(self, tenant_id, client_id, client_secret=None, client_certificate_path=None,
-                 client_certificate_password=None, managed_identity=False, managed_identity_client_id=None,
-                 federated_token_file=None, cloud='public', authority_url=None, graph_url=None,
+    ``credential``: the options of one kind of credential (``client_secret``; ``client_certificate_path`` and
+    ``client_certificate_password``; ``federated_token_file``; ``managed_identity`` and
+    ``managed_identity_client_id``; see ``_graph_auth.CREDENTIALS``). ``error_hint(status, method, url)`` adds a
+    sentence to the message of a Graph error. ``exchange_log``: a file path; every exchange with Graph and the token
+    service is appended to it as one masked JSON line (``_graph_exchange_log``).
+    """
+
+    def __init__(self, tenant_id=None, client_id=None, cloud='public', authority_url=None, graph_url=None,
                  ca_path=None, timeout=30, max_retries=5, warn=None, token_cache_path=None, sleep=time.sleep,
-                 retry_max_delay=60.0, retry_max_total=300.0, backoff_base=2.0):
+                 retry_max_delay=60.0, retry_max_total=300.0, backoff_base=2.0, error_hint=None, exchange_log=None,
+                 **credential):
         if cloud not in CLOUDS:
             raise ValueError('cloud must be one of %s, got %r' % (', '.join(sorted(CLOUDS)), cloud))
-        self.tenant_id = tenant_id
-        self.client_id = client_id
-        self._secret = client_secret
-        self._cert_path = client_certificate_path
-        self._cert_password = client_certificate_password
-        self.managed_identity = bool(managed_identity)
-        self.managed_identity_client_id = managed_identity_client_id
-        self.federated_token_file = federated_token_file
-        self.cloud = cloud
-        self.authority_url_override = bool(authority_url)
-        self.authority = None if self.managed_identity else authority_for(cloud, authority_url, tenant_id)
-        self.resource = CLOUDS[cloud][1]
-        self.scope = self.resource + '/.default'
         root = (graph_url or CLOUDS[cloud][1]).rstrip('/')
         self.graph_url = re.sub(r'/(beta|v1\.0)$', '', root)
         self.verify = ca_path or True
@@ -334,227 +238,51 @@ class GraphClient:
         self.retry_max_delay = float(retry_max_delay)
         self.retry_max_total = float(retry_max_total)
         self.backoff_base = float(backoff_base)
+        self.error_hint = error_hint
         self._warn = warn or (lambda msg: None)
         self._sleep = sleep
         self._random = random.Random()
+        found = credential_for(cloud, authority_url, tenant_id, client_id, **credential)
+        log = ExchangeLog(exchange_log, found.secrets, warn=self._warn) if exchange_log else None
+        self.session = GraphSession(verify=self.verify, timeout=timeout, exchange_log=log) if HAS_REQUESTS else None
         # token_cache_path: a directory for the cache file (None: the default one), or False for no file.
-        self.token_cache_file = None
-        if token_cache_path is not False:
-            self.token_cache_file = os.path.join(token_cache_path or default_cache_dir(), self._cache_file_name())
-        self.session = GraphSession(verify=self.verify, timeout=timeout) if HAS_REQUESTS else None
-        self._msal_http_cache = {}  # msal's throttle memory; emptied before a token retry (see the module docstring)
+        self.tokens = TokenSource(found, self.session, token_cache_path, warn=self._warn)
         self.stats = {'requests': 0, 'retries': 0, 'throttled': 0, 'token_requests': 0, 'transport_errors': 0,
                       'by_status': {}}
-        self._cache = None
-        self._app = None
-        self._token = None
-        self._token_expires = 0
 
     # ------------------------------------------------------------------ tokens
 
-    def _cache_file_name(self):
-        if self.managed_identity:
-            key = 'managed-identity|%s|%s' % (self.managed_identity_client_id or 'system', self.resource)
-        else:
-            key = '%s|%s|%s|%s' % (self.authority.lower(), self.tenant_id, self.client_id, self._credential_fingerprint())
-        return 'token-%s.json' % hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]
-
-    def _credential_fingerprint(self):
-        """A one-way digest of the credential, part of the cache file's name: a token fetched with one secret or
-        certificate is never reused with another (a wrong or revoked secret fails at once instead of riding on a
-        token cached by the right one). Neither the secret nor the digest is written into the file."""
-        if self._secret:
-            material = b'secret|' + self._secret.encode('utf-8')
-        elif self._cert_path:
-            try:
-                with open(self._cert_path, 'rb') as f:
-                    material = b'certificate|' + f.read()
-            except (OSError, IOError):
-                material = b'certificate-path|' + self._cert_path.encode('utf-8')  # the token request will say why
-        elif self.federated_token_file:
-            material = b'federated|' + self.federated_token_file.encode('utf-8')  # the assertion itself rotates
-        else:
-            material = b''
-        return hashlib.sha256(material).hexdigest()
-
-    def _load_cache(self):
-        self._cache = msal.SerializableTokenCache()
-        if not self.token_cache_file or not os.path.isfile(self.token_cache_file):
-            return
-        try:
-            with open(self.token_cache_file, 'r') as f:
-                self._cache.deserialize(f.read())
-        except (OSError, IOError, ValueError):
-            self._cache = msal.SerializableTokenCache()  # unreadable or corrupt: start empty, rewrite on success
-
-    def _save_cache(self):
-        if not self.token_cache_file or not self._cache.has_state_changed:
-            return
-        directory = os.path.dirname(self.token_cache_file)
-        try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o700)
-            fd, tmp = tempfile.mkstemp(prefix='.token-', dir=directory)  # mkstemp creates the file 0600
-            try:
-                with os.fdopen(fd, 'w') as f:
-                    f.write(self._cache.serialize())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self.token_cache_file)
-            except Exception:
-                os.unlink(tmp)
-                raise
-        except (OSError, IOError) as exc:
-            self._warn('Could not write the token cache %s: %s' % (self.token_cache_file, exc))
-
-    def _cached_token(self):
-        """A valid access token from the persisted cache, without building the msal app (saves its discovery GET).
-
-        The cache file is already specific to authority, tenant and client, so a token for our client and scope in it
-        is ours. msal's own lookup still runs when this finds nothing.
-        """
-        if self.managed_identity:
-            return None
-        now = time.time()
-        for entry in self._find_access_tokens(target=[self.scope], query={'client_id': self.client_id}):
-            expires = int(entry.get('expires_on') or 0)
-            refresh = int(entry.get('refresh_on') or expires)
-            if expires - now > TOKEN_MIN_LIFETIME and refresh > now and entry.get('secret'):
-                return entry['secret'], expires
-        return None
-
-    def _find_access_tokens(self, target=None, query=None):
-        kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
-        search = getattr(self._cache, 'search', None)  # msal >= 1.32; find() is deprecated there
-        return list(search(kind, target=target, query=query) if search else self._cache.find(kind, target=target, query=query))
-
-    def _credential(self):
-        if self._secret:
-            return self._secret
-        if self._cert_path:
-            if not HAS_CRYPTOGRAPHY:
-                raise ValueError('client_certificate_path needs the Python library cryptography')
-            key_pem, cert_pem, thumbprint = load_certificate(self._cert_path, self._cert_password)
-            credential = {'private_key': key_pem, 'public_certificate': cert_pem}
-            if _msal_version() < (1, 35):
-                # Older msal cannot derive the thumbprint from public_certificate; give it the SHA-1 one (RS256 + x5t).
-                # From 1.35 msal computes the SHA-256 one itself and signs PS256 with x5t#S256, as
-                # MicrosoftDocs/entra-docs: docs/identity-platform/certificate-credentials.md describes.
-                credential['thumbprint'] = thumbprint
-            return credential
-        if self.federated_token_file:
-            path = self.federated_token_file
-
-            def assertion():
-                with open(path, 'r') as f:  # read on each use: the platform rotates the file
-                    return f.read().strip()
-            return {'client_assertion': assertion}
-        raise ValueError('no credential given')
-
-    def _build_app(self):
-        if self.managed_identity:
-            if not hasattr(msal, 'ManagedIdentityClient'):
-                raise ValueError('managed identity needs msal >= 1.29 (found %s)' % msal.__version__)
-            if self.managed_identity_client_id:
-                identity = msal.UserAssignedManagedIdentity(client_id=self.managed_identity_client_id)
-            else:
-                identity = msal.SystemAssignedManagedIdentity()
-            return msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._cache,
-                                              http_cache=self._msal_http_cache)
-        kwargs = dict(client_credential=self._credential(), authority=self.authority, http_client=self.session,
-                      token_cache=self._cache, http_cache=self._msal_http_cache)
-        if self.authority_url_override:
-            kwargs['instance_discovery'] = False
-        return msal.ConfidentialClientApplication(self.client_id, **kwargs)
-
-    def _token_error(self, detail, code=None):
-        if self.managed_identity:
-            who = "managed identity '%s'" % (self.managed_identity_client_id or 'system-assigned')
-            where = ''
-        else:
-            who = "client '%s'" % self.client_id
-            where = ' from %s' % self.authority
-        message = 'Failed to obtain a token for %s%s: %s' % (who, where, detail)
-        if self._secret:
-            message = message.replace(self._secret, '********')
-        return GraphAuthError(message, code=code, url=self.authority)
-
     def access_token(self, force_refresh=False):
-        """The bearer token; cached in memory and in the token cache file. Never logged or returned to Ansible."""
+        """The bearer token (see _graph_auth.TokenSource), fetched under the retry policy. Never logged or returned."""
         if force_refresh:
-            self._drop_token()
-        elif self._token and self._token_expires - time.time() > TOKEN_MIN_LIFETIME:
-            return self._token
-        if self._cache is None:
-            self._load_cache()
-        cached = self._cached_token()
-        if cached:
-            self._token, self._token_expires = cached
-            return self._token
+            self.tokens.forget()
+        else:
+            token = self.tokens.cached()
+            if token:
+                return token
         failures = 0
         waited = 0.0
         while True:
-            result, err, transient, retry_after = self._acquire_token()
-            if err is None:
+            try:
+                token, fetched = self.tokens.fetch()
                 break
-            failures += 1
-            delay = self._plan_retry(err, failures, waited, retry_after) if transient else None
-            if delay is None:
-                raise err
-            self._warn('Retrying the token request to %s: %s, attempt %d of %d, waiting %.1f s' % (
-                self.authority or 'the managed identity endpoint', err.code, failures + 1, self.max_retries + 1, delay))
-            self.stats['retries'] += 1
-            self._sleep(delay)
-            waited += delay
-            self._msal_http_cache.clear()
-        if result.get('token_source', 'identity_provider') == 'identity_provider':
+            except TokenFailure as failure:
+                err = GraphAuthError(failure.message, code=failure.code, url=failure.url)
+                failures += 1
+                delay = None
+                if failure.transport or failure.status in RETRY_STATUSES or failure.code == 'temporarily_unavailable':
+                    delay = self._plan_retry(err, failures, waited, parse_retry_after(failure.retry_after))
+                if delay is None:
+                    raise err from None
+                self._warn('Retrying the token request to %s: %s, attempt %d of %d, waiting %.1f s' % (
+                    self.tokens.credential.endpoint, err.code, failures + 1, self.max_retries + 1, delay))
+                self.stats['retries'] += 1
+                self._sleep(delay)
+                waited += delay
+                self.tokens.http_cache.clear()
+        if fetched:
             self.stats['token_requests'] += 1
-        self._token = result['access_token']
-        self._token_expires = time.time() + int(result.get('expires_in') or 3600)
-        self._save_cache()
-        return self._token
-
-    def _acquire_token(self):
-        """One token attempt through msal: ``(result, error, transient, retry_after)``; ``error`` is None on success."""
-        if self.session is not None:
-            self.session.last_answer = None
-        try:
-            if self._app is None:
-                self._app = self._build_app()
-            if self.managed_identity:
-                result = self._app.acquire_token_for_client(resource=self.resource)
-            else:
-                result = self._app.acquire_token_for_client(scopes=[self.scope])
-        except Exception as exc:  # msal raises ValueError, KeyError, requests and MsalServiceError types
-            detail = '%s: %s' % (type(exc).__name__, exc)
-            ssl_error = HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError)
-            if ssl_error:
-                detail += ' (set ca_path or REQUESTS_CA_BUNDLE to the CA that signed the server certificate)'
-            transport = HAS_REQUESTS and not ssl_error and isinstance(exc, (
-                requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError))
-            status, retry_after = self._last_token_answer()
-            transient = transport or status in RETRY_STATUSES
-            return None, self._token_error(detail, code=type(exc).__name__), transient, retry_after
-        if isinstance(result, dict) and result.get('access_token'):
-            return result, None, False, None
-        result = result if isinstance(result, dict) else {}
-        code = result.get('error') or 'no_token'
-        err = self._token_error('%s: %s' % (code, result.get('error_description') or 'no access token returned'), code=code)
-        status, retry_after = self._last_token_answer()
-        return None, err, status in RETRY_STATUSES or code == 'temporarily_unavailable', retry_after
-
-    def _last_token_answer(self):
-        """Status and Retry-After seconds of the last answer msal got, ``(None, None)`` when it sent nothing."""
-        status, header = getattr(self.session, 'last_answer', None) or (None, None)
-        return status, parse_retry_after(header)
-
-    def _drop_token(self):
-        """Forget the current token (after a 401) so the next one comes from the identity provider."""
-        self._token = None
-        if self._cache is None:
-            return
-        for entry in self._find_access_tokens(query={}):
-            self._cache.remove_at(entry)
-        self._cache.has_state_changed = True
+        return token
 
     # ------------------------------------------------------------------ HTTP
 
@@ -602,16 +330,17 @@ class GraphClient:
             return response.text
         if isinstance(body, dict) and isinstance(body.get('value'), dict) and \
                 not [k for k in body if k != 'value' and not k.startswith('@odata.')]:
-            return body['value']  # Intune's documented {"value": {...}} single-entity shape (graph-api.md 8.1)
+            # Intune's Get examples wrap one entity so (api-reference/beta/api/intune-*-get.md); Graph's others do not.
+            return body['value']
         return body
 
-    @staticmethod
-    def _error_from(response, method, url):
+    def _error_from(self, response, method, url):
         try:
             body = response.json()
         except ValueError:
             body = response.text
-        return GraphError.from_parts(response.status_code, response.headers, body, method, url, response.reason)
+        return GraphError.from_parts(response.status_code, response.headers, body, method, url, response.reason,
+                                     hint=self.error_hint)
 
     def _backoff(self, failures):
         """Exponential backoff with jitter: base * 2^(n-1), capped, then a random point in its upper half."""
@@ -715,15 +444,13 @@ class GraphClient:
                 return None
             raise
 
-    def list(self, path, api='beta', params=None, headers=None, limit=None):
+    def list(self, path, api='beta', params=None, headers=None):
         """Every item of a collection, following @odata.nextLink verbatim and re-sending ``headers`` on each page."""
         items = []
         url = path
         while url:
             page = self.request('GET', url, api=api, params=params, headers=headers) or {}
             items.extend(page.get('value') or [])
-            if limit is not None and len(items) >= limit:
-                return items[:limit]
             url = page.get('@odata.nextLink')
             params = None  # the nextLink already carries every query option
         return items
@@ -733,9 +460,6 @@ class GraphClient:
 
     def patch(self, path, json, api='beta', headers=None):
         return self.request('PATCH', path, api=api, json=json, headers=headers)
-
-    def put(self, path, json, api='beta', headers=None):
-        return self.request('PUT', path, api=api, json=json, headers=headers)
 
     def delete(self, path, api='beta', headers=None, missing_ok=True):
         """True when deleted; False when it was already gone (404) and ``missing_ok``."""
@@ -768,7 +492,8 @@ class GraphClient:
         (waiting the largest inner Retry-After, or the backoff) while the retry budget lasts; any other inner POST only
         after 429. The ``$batch`` POST itself is sent again after a 5xx or a broken connection only when every item is
         repeatable (the answer may have been lost after the items were applied). Other statuses are returned as they
-        are: use ``GraphError.from_parts`` to turn one into an error.
+        are: use ``GraphError.from_parts`` to turn one into an error. A POST, PATCH or PUT without a body is sent with
+        ``"body": {}``, and every body with ``Content-Type: application/json`` (see the module docstring).
         """
         results = [None] * len(requests_)
         for start in range(0, len(requests_), BATCH_MAX):
@@ -785,8 +510,8 @@ class GraphClient:
                 item = requests_[i]
                 entry = {'id': str(i + 1), 'method': item['method'].upper(), 'url': self._batch_path(item['url'], api)}
                 headers = dict(item.get('headers') or {})
-                if item.get('body') is not None:
-                    entry['body'] = item['body']
+                if item.get('body') is not None or entry['method'] in BODY_METHODS:
+                    entry['body'] = {} if item.get('body') is None else item['body']
                     if not [h for h in headers if h.lower() == 'content-type']:
                         headers['Content-Type'] = 'application/json'
                 if headers:

@@ -18,10 +18,13 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import (
-    CLOUDS, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, HAS_MSAL, HAS_REQUESTS, MSAL_IMPORT_ERROR,
-    REQUESTS_IMPORT_ERROR, GraphAuthError, GraphClient, GraphError,
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_auth import (
+    CLOUDS, CREDENTIALS, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, HAS_MSAL, MSAL_IMPORT_ERROR, NEEDS_APP_REGISTRATION,
 )
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, GraphAuthError, GraphClient, GraphError,
+)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_permissions import error_hint
 
 
 def env_fallback_nonempty(*names):
@@ -63,6 +66,7 @@ GRAPH_ARGSPEC = dict(
     max_retries=dict(type='int', default=5),
     retry_max_delay=dict(type='float', default=60.0),
     token_cache=dict(type='bool', default=True, no_log=False),
+    exchange_log=dict(type='path', fallback=_env('INTUNE_GRAPH_EXCHANGE_LOG')),
 )
 
 _STRING_OPTIONS = [name for name, spec in GRAPH_ARGSPEC.items() if spec['type'] in ('str', 'path')]
@@ -93,10 +97,11 @@ def connection_params(params):
     token_file = p['federated_token_file']
     if token_file and not os.path.isfile(token_file):
         raise ValueError("federated_token_file '%s' does not exist" % token_file)
+    log = p['exchange_log']
+    if log and (os.path.isdir(log) or not os.path.isdir(os.path.dirname(os.path.abspath(log)))):
+        raise ValueError("exchange_log '%s' must be a file in an existing directory" % log)
 
-    kinds = [k for k in ('client_secret', 'client_certificate_path', 'federated_token_file') if p[k]]
-    if p['managed_identity']:
-        kinds.append('managed_identity')
+    kinds = [k for k in CREDENTIALS if p[k]]
     if not kinds:
         raise ValueError('No credential given: set one of client_secret, client_certificate_path, federated_token_file '
                          'or managed_identity=true (or the environment variables %s)'
@@ -105,7 +110,7 @@ def connection_params(params):
         raise ValueError('Set exactly one kind of credential, got %s (from task options, module_defaults or the '
                          'environment variables %s)' % (' and '.join(kinds), ', '.join(
                              CREDENTIAL_ENV[k] for k in kinds if k in CREDENTIAL_ENV) or 'none'))
-    if not p['managed_identity']:
+    if kinds[0] in NEEDS_APP_REGISTRATION:
         missing = [k for k in ('tenant_id', 'client_id') if not p[k]]
         if missing:
             raise ValueError('%s required with %s (environment: %s)' % (
@@ -115,14 +120,9 @@ def connection_params(params):
     for name, low in (('timeout', 1), ('max_retries', 0), ('retry_max_delay', 0)):
         if p[name] is not None and p[name] < low:
             raise ValueError('%s must be at least %s, got %s' % (name, low, p[name]))
-    return dict(
-        tenant_id=p['tenant_id'], client_id=p['client_id'], client_secret=p['client_secret'],
-        client_certificate_path=p['client_certificate_path'], client_certificate_password=p['client_certificate_password'],
-        managed_identity=p['managed_identity'], managed_identity_client_id=p['managed_identity_client_id'],
-        federated_token_file=p['federated_token_file'], cloud=p['cloud'], authority_url=p['authority_url'],
-        graph_url=p['graph_url'], ca_path=p['ca_path'], timeout=p['timeout'], max_retries=p['max_retries'],
-        retry_max_delay=p['retry_max_delay'], token_cache_path=None if p['token_cache'] else False,
-    )
+    conn = dict((k, v) for k, v in p.items() if k != 'token_cache')
+    conn['token_cache_path'] = None if p['token_cache'] else False
+    return conn
 
 
 # The option of the modules that resolve names of other objects (doc fragment intune.autopilot.check_mode).
@@ -153,7 +153,7 @@ class GraphModule(AnsibleModule):
                 self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
             if self._connection['client_certificate_path'] and not HAS_CRYPTOGRAPHY:
                 self.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-            self._client = GraphClient(warn=self.warn, **self._connection)
+            self._client = GraphClient(warn=self.warn, error_hint=error_hint, **self._connection)
         return self._client
 
     def _with_stats(self, kwargs):

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphAuthError, GraphClient, GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_permissions import error_hint
 
 emulator_pkg = pytest.importorskip('tests.graph_emulator')
 
@@ -42,9 +43,9 @@ def make(emu, tmp_path, monkeypatch):
                     authority_url=emu.url + '/', graph_url=emu.url, ca_path=emu.ca_path,
                     token_cache_path=str(tmp_path / 'cache'))
         args.update(kwargs)
-        client = GraphClient(**args)
-        client.sleeps, client.warnings = [], []
-        client._sleep, client._warn = client.sleeps.append, client.warnings.append
+        sleeps, warnings = [], []
+        client = GraphClient(sleep=sleeps.append, warn=warnings.append, **args)
+        client.sleeps, client.warnings = sleeps, warnings
         return client
     return factory
 
@@ -162,7 +163,7 @@ def test_403_names_the_permission_to_grant(emu, control, make):
     """An app holding only Group.Read.All: the emulator answers 403 Authorization_RequestDenied (concepts/errors.md), and
     the error says which application permission the call needs; nothing is created."""
     app = control('POST', '/apps', {'display_name': 'read-only app', 'roles': ['Group.Read.All']})
-    client = make(client_id=app['client_id'], client_secret=app['secret'], token_cache_path=False)
+    client = make(client_id=app['client_id'], client_secret=app['secret'], token_cache_path=False, error_hint=error_hint)
     assert client.list('/groups', api='v1.0') == []
     with pytest.raises(GraphError) as exc:
         client.post('/groups', group_body('AP denied'), api='v1.0')
@@ -176,4 +177,4 @@ def test_403_names_the_permission_to_grant(emu, control, make):
     assert answers[0]['status'] == 403
     assert 'DeviceManagementServiceConfig.ReadWrite.All' in GraphError.from_parts(
         answers[0]['status'], answers[0].get('headers'), answers[0].get('body'), 'POST',
-        '/deviceManagement/windowsAutopilotSettings/sync').message
+        '/deviceManagement/windowsAutopilotSettings/sync', hint=error_hint).message

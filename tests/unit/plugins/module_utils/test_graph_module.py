@@ -9,10 +9,12 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_module as gm
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphAuthError, GraphClient, GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GRAPH_ARGSPEC, GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_permissions import error_hint
 
 ENV_NAMES = ['AZURE_TENANT_ID', 'AZURE_TENANT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET',
              'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE',
-             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE', 'AZURE_CLOUD_ENVIRONMENT']
+             'AZURE_AUTHORITY_HOST', 'INTUNE_GRAPH_URL', 'REQUESTS_CA_BUNDLE', 'AZURE_CLOUD_ENVIRONMENT',
+             'INTUNE_GRAPH_EXCHANGE_LOG']
 SECRET = 'module-secret-value-42'
 
 
@@ -59,7 +61,7 @@ def test_env_fallbacks_take_first_non_empty(build, monkeypatch):
     assert conn['ca_path'] == '/tmp/emulator-ca.pem'
     client = module.client
     assert isinstance(client, GraphClient)
-    assert client.authority == 'https://127.0.0.1:8443/tenant-from-awx'
+    assert client.tokens.credential.authority == 'https://127.0.0.1:8443/tenant-from-awx'
     assert client.url('/groups') == 'https://127.0.0.1:8443/beta/groups'
     assert client.verify == '/tmp/emulator-ca.pem'
     assert module.client is client  # built once
@@ -124,7 +126,7 @@ def test_missing_tenant_and_client_named(build, capsys):
 def test_managed_identity_needs_no_tenant_or_client(build):
     module = build({'managed_identity': True, 'managed_identity_client_id': 'mi'})
     assert module._connection['managed_identity'] is True
-    assert module.client.managed_identity_client_id == 'mi'
+    assert module.client.tokens.credential.who() == "managed identity 'mi'"
 
 
 def test_bad_numbers_rejected(build, capsys):
@@ -183,7 +185,7 @@ def test_retry_warnings_reach_the_module(build, capsys):
     module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': 'unit-secret', 'max_retries': 3,
                     'retry_max_delay': 2.5, 'token_cache': False})
     client = module.client
-    assert client.max_retries == 3 and client.retry_max_delay == 2.5 and client.token_cache_file is None
+    assert client.max_retries == 3 and client.retry_max_delay == 2.5 and client.tokens.cache_file is None
     client._warn('Retrying GET /beta/x: 429 TooManyRequests, attempt 2 of 4, waiting 1.0 s')
     result = outcome(capsys, lambda: module.exit_json(changed=False))
     assert 'Retrying GET /beta/x: 429 TooManyRequests, attempt 2 of 4, waiting 1.0 s' in str(result['warnings'])
@@ -218,3 +220,23 @@ def test_graph_stats_only_on_request(build, capsys, monkeypatch):
     monkeypatch.setenv('INTUNE_GRAPH_STATS', '1')
     result = outcome(capsys, lambda: module.fail_json(msg='x'))
     assert result['graph_stats']['retries'] == 3 and result['graph_stats']['by_status'] == {'429': 3}
+
+
+def test_exchange_log_from_the_environment_with_the_secrets_to_mask(build, monkeypatch, tmp_path):
+    monkeypatch.setenv('INTUNE_GRAPH_EXCHANGE_LOG', str(tmp_path / 'exchanges.jsonl'))
+    module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
+    log = module.client.session.exchange_log
+    assert log.path == str(tmp_path / 'exchanges.jsonl') and log.secrets == (SECRET,)
+    assert not (tmp_path / 'exchanges.jsonl').exists()  # written by the first exchange, not before
+    assert build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET, 'exchange_log': ''}).client.session.exchange_log is None
+
+
+@pytest.mark.parametrize('where', ['missing/exchanges.jsonl', '.'])
+def test_exchange_log_outside_an_existing_directory_rejected(build, tmp_path, capsys, where):
+    path = str(tmp_path / where)
+    result = outcome(capsys, lambda: build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET, 'exchange_log': path}))
+    assert result['msg'] == "exchange_log '%s' must be a file in an existing directory" % path
+
+
+def test_the_client_names_permissions_after_a_403(build):
+    assert build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET}).client.error_hint is error_hint
