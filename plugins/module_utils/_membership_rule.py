@@ -62,7 +62,7 @@ MAX_LENGTH = 3072
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TOKEN = re.compile(r"""(?P<space>\s+)|(?P<dq>"(?:\\"|`"|[^"])*")|(?P<sq>'(?:''|[^'])*')
     |(?P<date>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)|(?P<num>\d+(?:\.\d+)?)
-    |(?P<op>-[A-Za-z]+)|(?P<word>\$?[A-Za-z_][A-Za-z0-9_.]*)|(?P<punct>[()\[\],])""", re.X)
+    |(?P<op>-[A-Za-z_][A-Za-z0-9_.]*)|(?P<word>\$?[A-Za-z_][A-Za-z0-9_.]*)|(?P<punct>[()\[\],])""", re.X)
 _NAMES = ("-eq -ne -startsWith -notStartsWith -endsWith -notEndsWith -contains -notContains -match -notMatch "
           "-in -notIn -le -ge").split()
 OPERATORS = dict((name[1:].lower(), name) for name in _NAMES + ["-any", "-all", "-and", "-or", "-not"])
@@ -186,7 +186,7 @@ class _Parser(object):
         self.i = 3
         token = self.peek()
         self.kinds.setdefault("user", self.tokens[0][2])
-        if token is None or token[0] != "str" or not _GUID.match(token[3]):
+        if token is None or not token[1].startswith('"') or not _GUID.match(token[3]):
             self.fail(token[2] if token else self.end_pos(), "Direct Reports for takes the manager's object id "
                       "in double quotes, found %s" % self.describe(token))
             return None
