@@ -33,8 +33,8 @@ The grammar, as MicrosoftDocs/entra-docs docs/identity/users/groups-dynamic-memb
   with other rules"). [DM] writes the item condition with parentheses (``-any (_ -eq "x")``) and without
   (``-any _ -eq "x"``); both are accepted (real tenants hold both, see the test data; one portal user saw
   the second refused in 2021: MicrosoftDocs/azure-docs issue 81987).
-* Strings are in double quotes; ``\\"`` and the backtick form ``\\`"`` escape a quote [DM]; single-quoted
-  strings (``['id']`` in memberOf rules) double a quote to escape it. An unquoted word is not a value: Graph
+* Strings are in double quotes, inside which ``\\"`` escapes a quote [DM] (`` `" ``, in the page's older text and
+  its example, is accepted too); single-quoted strings (``['id']`` in memberOf rules) double a quote to escape it. An unquoted word is not a value: Graph
   answers ``InvalidObjectTypeException: No object type`` (Azure/azure-powershell issue 20360).
 * null is compared with -eq or -ne only; ``$null`` is the same value ([DM]: "whether you use null or $null").
 * At most 3,072 characters [DM]. Errors Entra names (entra-docs groups-troubleshooting.md): an unknown
@@ -42,7 +42,8 @@ The grammar, as MicrosoftDocs/entra-docs docs/identity/users/groups-dynamic-memb
   without -and/-or between them, an invalid regular expression.
 
 Open where Microsoft is silent: whether ``–`` (the en dash in [DM]'s own examples) is accepted (it is refused
-here, by name); .NET and Python regular expressions differ, so a pattern is refused only for faults both
+here, by name); how deep a rule may nest (refused here past 50 parentheses or -not in a row; real rules nest
+three deep); .NET and Python regular expressions differ, so a pattern is refused only for faults both
 reject (nothing to repeat, unbalanced parentheses or brackets, a reversed range).
 
 Two rules are :func:`equivalent` when they select the same objects by the rules above: operator case and
@@ -59,6 +60,7 @@ __metaclass__ = type
 import re
 
 MAX_LENGTH = 3072
+MAX_NESTING = 50
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TOKEN = re.compile(r"""(?P<space>\s+)|(?P<dq>"(?:\\"|`"|[^"])*")|(?P<sq>'(?:''|[^'])*')
     |(?P<date>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)|(?P<num>\d+(?:\.\d+)?)
@@ -159,6 +161,17 @@ class _Parser(object):
 
     def describe(self, token):
         return "the end of the rule" if token is None else "'%s'" % token[1]
+
+    def nesting(self):
+        depth = run = 0
+        for token in self.tokens:
+            depth += {"(": 1, ")": -1}.get(token[0], 0)
+            run = run + 1 if token[0] in ("op", "word") and token[3] == "not" else 0
+            if depth > MAX_NESTING or run > MAX_NESTING:
+                self.fail(token[2], "more than %d parentheses or -not are nested here; this check stops at %d"
+                          % (MAX_NESTING, MAX_NESTING))
+                return False
+        return True
 
     def rule(self):
         if not self.tokens:
@@ -393,7 +406,11 @@ def _run(rule, fold=True):
     if not isinstance(rule, str):
         raise RuleError(["the rule must be a string, got %s" % type(rule).__name__])
     parser = _Parser(rule, fold)
-    tree = parser.rule()
+    try:
+        tree = parser.nesting() and parser.rule()
+    except RecursionError:
+        parser.problems.append("the rule nests parentheses or -not too deeply to be checked")
+        tree = None
     if len(rule) > MAX_LENGTH:
         parser.problems.append("the rule has %d characters; Entra allows at most %d" % (len(rule), MAX_LENGTH))
     if len(parser.kinds) > 1:

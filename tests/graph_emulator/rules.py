@@ -12,14 +12,14 @@ Syntax accepted: conditions ``user.<property>`` / ``device.<property>`` (one obj
 -eq -ne -startsWith -notStartsWith -endsWith -notEndsWith -contains -notContains -match -notMatch -in -notIn
 (and -le -ge on user.employeeHireDate), joined by -and / -or, negated by -not, grouped by parentheses;
 every operator case-insensitive and "with or without the hyphen (-) prefix" [DM] (``and``, ``or``, ``eq``).
-Precedence [DM]: comparisons, -not, -and, -or. Values: double-quoted strings (``\\"`` or ``\\`"`` inside),
+Precedence [DM]: comparisons, -not, -and, -or. Values: double-quoted strings (``\\"`` or `` `" `` inside),
 single-quoted ones (``''`` inside), true, false, null / $null (with -eq or -ne only), numbers, [ ] lists
 (only after -in / -notIn), and for employeeHireDate a date, ``system.now`` and ``system.now -plus|-minus
 <ISO 8601 duration>``, in parentheses or not. Multi-value properties take -any / -all with an item condition
 in parentheses or, as the [DM] device table writes it, without: ``_`` for string collections,
 ``assignedPlan.<capabilityStatus|service|servicePlanId>`` for user.assignedPlans, ``group.objectId`` for
 memberOf (which "can't be used with other rules": refused when combined). ``Direct Reports for "<id>"``
-stands alone. Property names as [DM] lists them, matched without case ([DM] itself writes both
+stands alone. Microsoft documents no nesting limit; past 50 parentheses or -not in a row is refused here. Property names as [DM] lists them, matched without case ([DM] itself writes both
 devicePhysicalIDs and devicePhysicalIds), plus extensionAttribute1-15 and ``extension_<32 hex>_<name>``.
 At most 3,072 characters.
 
@@ -47,6 +47,7 @@ import datetime
 import re
 
 MAX = 3072
+NESTING = 50
 NO_OBJECT_TYPE = "InvalidObjectTypeException"
 COMPARISONS = {"eq", "ne", "startswith", "notstartswith", "endswith", "notendswith", "contains", "notcontains",
                "match", "notmatch", "in", "notin", "le", "ge"}
@@ -112,6 +113,12 @@ def _tokens(text):
             value = value.lower()
         out.append((kind, value))
         pos = found.end()
+    depth = run = 0
+    for kind, value in out:
+        depth += {("p", "("): 1, ("p", ")"): -1}.get((kind, value), 0)
+        run = run + 1 if kind == "w" and value.lstrip("-") == "not" else 0
+        if max(depth, run) > NESTING:
+            raise _syntax("Nested deeper than %d." % NESTING)
     return out
 
 
@@ -263,7 +270,10 @@ def parse(rule):
             raise _syntax("Direct Reports for takes one quoted object id, and nothing else.")
         return ("reports", reports.group(1)[1:-1].lower()), "user"
     parser = _Rule(rule)
-    ast = parser.expr()
+    try:
+        ast = parser.expr()
+    except RecursionError:
+        raise _syntax("The rule nests too deeply.") from None
     if parser.pos < len(parser.toks):
         raise _syntax("Unexpected %r after a complete condition (missing -and / -or?)." % (parser.look()[1],))
     if parser.member_of and ast[0] not in ("any", "all"):

@@ -143,6 +143,7 @@ def test_the_refusal_names_what_is_wrong():
         'user.memberof -any (group.objectId -in [\'a\']) -and user.city -eq "x"': "memberOf",
         'user.employeeHireDate -ge system.now -plus 30': "Bad duration",
         'user.city -eq "x" ' + "-or user.city -eq \"y\" " * 200: "longer than 3072",
+        "(" * 51 + 'user.city -eq "a"' + ")" * 51: "Nested deeper than 50.",
     }
     for text, words in cases.items():
         with pytest.raises(rules.RuleError) as refused:

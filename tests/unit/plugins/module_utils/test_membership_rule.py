@@ -108,6 +108,8 @@ def test_every_problem_at_once_with_positions():
      "the rule mixes user properties (character 36) and device properties (character 2); a rule selects either "
      "users or devices"),
     ('user.city -eq "%s"' % ("x" * 3060), "the rule has 3076 characters; Entra allows at most 3072"),
+    ("(" * 51 + 'user.city -eq "a"' + ")" * 51, "character 51: more than 50 parentheses or -not are nested here"),
+    ("-not " * 51 + 'user.city -eq "a"', "character 251: more than 50 parentheses or -not are nested here"),
 ])
 def test_problem_messages(rule, message):
     found = mr.problems(rule)
@@ -130,6 +132,12 @@ def test_problems_never_raises_on_garbage():
         result = mr.problems(text)
         assert isinstance(result, list) and all(isinstance(p, str) for p in result)
         assert mr.equivalent(text, text + " ") is (not result)
+
+
+def test_deep_rules_are_checked_without_crashing():
+    assert mr.problems("(" * 50 + 'user.city -eq "a"' + ")" * 50) == []
+    deep = "(-not " * 50 + 'user.city -eq "a"' + ")" * 50
+    assert mr.problems(deep) == [] and mr.parse(deep)[1] == ("cmp", "user.city", "eq", ("str", "a"))
 
 
 def test_parse_returns_the_documented_tree():
