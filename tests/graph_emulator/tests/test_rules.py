@@ -152,6 +152,13 @@ def test_the_refusal_names_what_is_wrong():
         assert words in refused.value.message, (text, refused.value.message)
 
 
+def assert_selects(cases, entity, expected_kind, group_members=None):
+    for text, expected in cases.items():
+        ast, kind = rules.parse(text)
+        assert kind == expected_kind
+        assert rules.evaluate(ast, entity, group_members) is expected, text
+
+
 def test_rule_operators_select_the_right_devices():
     device = {"id": "d1", "displayName": "Kiosk-7", "physicalIds": ["[ZTDId]:1", "[OrderId]:Retail"],
               "accountEnabled": True, "operatingSystem": "Windows", "manufacturer": "Dell Inc.", "model": "Latitude",
@@ -181,12 +188,8 @@ def test_rule_operators_select_the_right_devices():
         '(device.displayName -eq "Kiosk-7" -or device.displayName -eq "y") -and device.accountEnabled -eq true': True,
         'device.displayName -eq "Kiosk-7" -or device.displayName -eq "y" -and device.accountEnabled -eq false': True,
     }
-    for text, expected in cases.items():
-        ast, kind = rules.parse(text)
-        assert kind == "device"
-        assert rules.evaluate(ast, device) is expected, text
-    assert rules.evaluate(rules.parse('device.devicePhysicalIds -all (_ -notStartsWith "[ZTDId]")')[0],
-                          {"physicalIds": []}) is True
+    assert_selects(cases, device, "device")
+    assert_selects({'device.devicePhysicalIds -all (_ -notStartsWith "[ZTDId]")': True}, {"physicalIds": []}, "device")
 
 
 def test_user_rules_plans_membership_hire_dates_and_reports():
@@ -216,12 +219,8 @@ def test_user_rules_plans_membership_hire_dates_and_reports():
         'user.department -eq "Sa`"les"': False,
         'user.department -ne "Sa\\"les"': True,
     }
-    for text, expected in cases.items():
-        ast, kind = rules.parse(text)
-        assert kind == "user"
-        assert rules.evaluate(ast, user, lambda gid: groups.get(gid, [])) is expected, text
-    assert rules.evaluate(rules.parse('user.assignedPlans -all (assignedPlan.servicePlanId -eq null)')[0],
-                          {"assignedPlans": []}) is True
+    assert_selects(cases, user, "user", lambda gid: groups.get(gid, []))
+    assert_selects({'user.assignedPlans -all (assignedPlan.servicePlanId -eq null)': True}, {"assignedPlans": []}, "user")
     for quoted in ('user.department -eq "Sa`"les"', 'user.department -eq "Sa\\"les"', "user.department -eq 'Sa\"les'"):
         assert rules.evaluate(rules.parse(quoted)[0], {"department": 'sa"LES'}) is True, quoted
 
