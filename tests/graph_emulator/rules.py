@@ -24,7 +24,8 @@ Property names as [DM] lists them, matched without case ([DM] itself writes both
 devicePhysicalIds), plus extensionAttribute1-15 and ``extension_<32 hex>_<name>``.
 At most 3,072 characters.
 
-Answers to a rule Graph refuses (POST and PATCH /groups): 400. A property without ``user.``/``device.`` (or an
+Answers to a rule Graph refuses (POST and PATCH /groups): 400 (neither report below prints the status; 400 is
+what Graph answers for the other invalid properties of a group). A property without ``user.``/``device.`` (or an
 unquoted word where a value goes) gets ``InvalidObjectTypeException`` / ``No object type``, as Graph answered
 in microsoftgraph/msgraph-sdk-dotnet issue 2601 and Azure/azure-powershell issue 20360. For the others
 Graph's code is not on record; the emulator answers ``Request_BadRequest`` with the portal's wording,
