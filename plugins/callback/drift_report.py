@@ -25,11 +25,13 @@ description:
     anything would change (or changed)."
   - Unmanaged objects are listed apart and never count as drift - the objects a task of the run does not manage but
     that sit where the run manages - an Enrollment Status Page or a deployment profile that an
-    M(intune.autopilot.intune_esp_info) or M(intune.autopilot.autopilot_profile_info) task of the run found assigned to
-    a group an M(intune.autopilot.aad_group) task manages, and an Autopilot device that an
-    M(intune.autopilot.autopilot_device_info) task found with a group tag an M(intune.autopilot.autopilot_device) task
-    manages but whose serial number no device task asked for. The role M(intune.autopilot.user_driven_join) runs these
-    reads when this callback is enabled.
+    M(intune.autopilot.intune_esp_info) or M(intune.autopilot.autopilot_profile_info) task of the run found assigned
+    (or excluded) to a group an M(intune.autopilot.aad_group) task manages, and an Autopilot device that an
+    M(intune.autopilot.autopilot_device_info) task found with a managed group tag (one that the dynamic rule of a
+    managed group selects, C(-eq "[OrderID]:<tag>"), or that an M(intune.autopilot.autopilot_device) task sets,
+    compared without case) but whose serial number no device task asked for. Each is listed under the host whose task
+    manages the group or the tag. The role C(intune.autopilot.user_driven_join) runs these reads when this callback
+    is enabled.
   - Secrets never reach a report - the result of a C(no_log) task is hidden by Ansible, and the report then says only
     that the task changed something; any value under a key named like a secret (C(secret), C(password), C(token),
     ...) is masked, and so is any occurrence of the credentials in E(AZURE_CLIENT_SECRET), E(AZURE_SECRET),

@@ -226,3 +226,10 @@ def test_build_reports_drift_status_and_never_a_secret():
     assert secret not in repr(report)
     clean = model.build([], check_mode=False, status="ok")
     assert (clean["drift"], clean["changes"], clean["summary"]["changes"]) == (False, [], 0)
+
+
+def test_a_device_task_s_group_tag_is_managed_too():
+    records = [device_record([{"serial_number": "K1", "action": "unchanged"}], group_tag="KIOSK", host="lyon"),
+               record("intune.autopilot.autopilot_device_info", {"devices": [
+                   {"id": "k1", "serialNumber": "K1", "groupTag": "KIOSK"}, {"id": "k2", "serialNumber": "K2", "groupTag": "Kiosk"}]})]
+    assert [(u["host"], u["object"]) for u in model.unmanaged(records)] == [("lyon", "K2")]
