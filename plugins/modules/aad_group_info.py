@@ -76,31 +76,23 @@ groups:
 import re
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    GraphResource, Context, execute, find_by_key, find_one, clean)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info
+from ansible_collections.intune.autopilot.plugins.module_utils._aad_group import resource
 
 ADVANCED = re.compile(r"\b(ne|not|endswith)\b", re.IGNORECASE)
 
 
 def run(module):
-    ctx = Context(module, GraphResource(name="group", path="/groups", api="v1.0"))
-    params = module.params
-    if params.get("id"):
-        found = find_one(ctx, obj_id=params["id"])
-        groups = [found] if found else []
-    elif params.get("display_name"):
-        groups = find_by_key(ctx, params["display_name"])
-    elif params.get("filter"):
-        query, headers = {"$filter": params["filter"]}, None
-        if ADVANCED.search(params["filter"]):
+    ctx = Context(module, resource())
+    query, headers = None, None
+    if module.params.get("filter"):
+        query = {"$filter": module.params["filter"]}
+        if ADVANCED.search(module.params["filter"]):
             # aad-advanced-queries: ne, not and endsWith need ConsistencyLevel eventual and $count=true.
             query["$count"] = "true"
             headers = {"ConsistencyLevel": "eventual"}
-        groups = module.client.list("/groups", api="v1.0", params=query, headers=headers)
-    else:
-        groups = module.client.list("/groups", api="v1.0")
-    groups = [clean(g) for g in groups]
-    if params.get("include_members"):
+    groups = info(ctx, query, headers)
+    if module.params.get("include_members"):
         for group in groups:
             group["members"] = module.client.list(
                 "/groups/%s/members" % group["id"], api="v1.0", params={"$select": "id,displayName,userPrincipalName"})
@@ -118,7 +110,7 @@ def main():
         mutually_exclusive=[["display_name", "id", "filter"]],
         supports_check_mode=True,
     )
-    execute(module, lambda: run(module))
+    module.run(lambda: run(module))
 
 
 if __name__ == "__main__":

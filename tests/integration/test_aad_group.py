@@ -220,3 +220,36 @@ def test_members_on_a_dynamic_group_fail_before_any_write(run_playbook, emulator
         assert failure(result, "Group")["msg"].startswith("members: group '%s' has dynamic membership" % name)
         assert emulator.writes_since(mark) == []
     assert groups_named(emulator, name)[0]["groupTypes"] == ["DynamicMembership"]
+
+
+def test_a_group_still_assigned_is_not_deleted_unless_told(run_playbook, emulator):
+    """Issue 15: deleting a group an ESP or a deployment profile is assigned to is refused, naming the assignments,
+    in check mode too; delete_assigned: true deletes it."""
+    name = unique("Assigned group")
+    esp, profile = unique("ESP"), unique("Profile")
+    run_playbook(play(
+        task("Group", display_name=name, all_autopilot_devices=True),
+        task("ESP", module="intune.autopilot.intune_esp", display_name=esp, assignments=[{"group": name, "exclude": True}]),
+        task("Profile", module="intune.autopilot.autopilot_profile", display_name=profile, assignments=[{"group": name}]),
+    )).assert_ok()
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("Group", display_name=name, state="absent", ignore_errors=True)), check=check)
+        assert failure(result, "Group")["msg"] == (
+            "state: group '%s' is still assigned to ESP '%s' (excluded), Autopilot deployment profile '%s' (included); "
+            "remove those assignments first, or set delete_assigned: true to delete it anyway." % (name, esp, profile))
+        assert emulator.writes_since(mark) == []
+    reads = [e for e in emulator.requests_since(mark) if e["method"] == "GET" and "$expand" in e["path"]]
+    assert len(reads) == 2, "one list of ESPs and one of profiles, assignments expanded"
+    assert len(groups_named(emulator, name)) == 1
+    result = run_playbook(play(task("Group", display_name=name, state="absent", delete_assigned=True))).assert_ok()
+    assert result.task("Group")["changed"] is True and groups_named(emulator, name) == []
+
+
+def test_a_group_assigned_to_nothing_is_deleted_after_one_look(run_playbook, emulator):
+    name = unique("Unassigned group")
+    run_playbook(play(task("Group", display_name=name))).assert_ok()
+    mark = emulator.mark()
+    run_playbook(play(task("Group", display_name=name, state="absent"))).assert_ok()
+    assert [w["method"] for w in emulator.writes_since(mark)] == ["DELETE"]
+    assert groups_named(emulator, name) == []

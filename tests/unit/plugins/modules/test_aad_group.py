@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import EngineError
-from ansible_collections.intune.autopilot.plugins.modules import aad_group as mod
+from ansible_collections.intune.autopilot.plugins.module_utils import _aad_group as mod
 
 GROUP = {"id": "g1", "displayName": "Pilot users"}
 USER = "11111111-1111-1111-1111-111111111111"
