@@ -229,11 +229,7 @@ def _rule_check(rule):
 
 def resource():
     return GraphResource(
-        name="group",
-        path="/groups",
-        api="v1.0",
-        key=("display_name", "displayName"),
-        find_by="filter",
+        "group", "/groups", api="v1.0",
         defaults=defaults,
         after_create=lambda ctx, obj: wait_until_listed(ctx, obj, timeout=ctx.params["wait_timeout"]),
         probe_timeout=lambda ctx: ctx.params["wait_timeout"],

@@ -208,16 +208,5 @@ class ProfileAssignments(Relationship):
 
 
 def resource():
-    return GraphResource(
-        name="profile",
-        path=PATH,
-        api="beta",
-        key=("display_name", "displayName"),
-        find_by="list",
-        match=is_entra_profile,
-        odata_type=AAD_TYPE,
-        defaults=defaults,
-        props=PROPS,
-        relationships=[ProfileAssignments()],
-        check=check,
-    )
+    return GraphResource("profile", PATH, find_by="list", match=is_entra_profile, odata_type=AAD_TYPE,
+                         defaults=defaults, props=PROPS, relationships=[ProfileAssignments()], check=check)

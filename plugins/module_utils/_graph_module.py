@@ -196,3 +196,12 @@ class GraphModule(AnsibleModule):
         for warning in result.pop('warnings', None) or []:
             self.warn(warning)
         self.exit_json(**result)
+
+
+def info_module(exclusive=(), **options):
+    """The GraphModule of an ``_info`` module: ``display_name`` (alias ``name``) and ``id``, mutually exclusive with each
+    other and with the ``exclusive`` options, beside the module's own ``options``."""
+    spec = dict(display_name=dict(type='str', aliases=['name']), id=dict(type='str'))
+    spec.update(options)
+    return GraphModule(argument_spec=spec, mutually_exclusive=[['display_name', 'id'] + list(exclusive)],
+                       supports_check_mode=True)

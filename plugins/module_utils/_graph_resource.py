@@ -52,15 +52,8 @@ class Prop(object):
 
     def __init__(self, option, prop, kind="scalar", keys=None, resolve=None, value=None, writer=None, read=None,
                  check=None):
-        self.option = option
-        self.prop = prop
-        self.kind = "object" if keys else kind
-        self.keys = keys
-        self.resolve = resolve
-        self.value = value
-        self.writer = writer
-        self.read = read
-        self.check = check
+        self.option, self.prop, self.kind, self.keys = option, prop, "object" if keys else kind, keys
+        self.resolve, self.value, self.writer, self.read, self.check = resolve, value, writer, read, check
 
     def wanted(self, ctx):
         """The desired Graph value from the options, ``None`` when the user left them out."""
@@ -155,21 +148,10 @@ class GraphResource(object):
     def __init__(self, name, path, api="beta", key=("display_name", "displayName"), find_by="filter", match=None,
                  find=None, odata_type=None, defaults=None, props=(), relationships=(), validate=None, check=None,
                  after_create=None, probe_timeout=0):
-        self.name = name
-        self.path = path
-        self.api = api
-        self.key_option, self.key_prop = key
-        self.find_by = find_by
-        self.match = match
-        self.find = find
-        self.odata_type = odata_type
-        self.defaults = defaults or {}
-        self.props = list(props)
-        self.relationships = list(relationships)
-        self.validate = validate
-        self.check = check
-        self.after_create = after_create
-        self.probe_timeout = probe_timeout
+        self.name, self.path, self.api, (self.key_option, self.key_prop) = name, path, api, key
+        self.find_by, self.match, self.find, self.odata_type = find_by, match, find, odata_type
+        self.defaults, self.props, self.relationships = defaults or {}, list(props), list(relationships)
+        self.validate, self.check, self.after_create, self.probe_timeout = validate, check, after_create, probe_timeout
 
     def item_path(self, obj_id):
         return "%s/%s" % (self.path, obj_id)

@@ -14,7 +14,8 @@ listed (once per run) and the ESPs kept. A real tenant's default ESP carries the
 What is refused, and why (each only when the module would send the value; a value an ESP already holds is kept):
 ``customErrorMessage`` over 10,000 characters (the Graph resource page: "Max length is 10000"); more than 100
 ``selectedMobileAppIds`` (memdocs windows-enrollment-status.md: "You can choose up to 100 apps"); an empty
-``roleScopeTagIds`` (Intune gives every object the Default tag, so the list would never converge); a negative
+``roleScopeTagIds`` (memdocs fundamentals/scope-tags.md: "The default scope tag is automatically added to all untagged
+objects", so an empty list would never converge); a negative
 timeout and a priority below 1 or past the last position (the portal numbers ESPs 1..n; a priority that cannot be
 reached would be reported as a change on every run). Graph documents no lower bound for
 ``installProgressTimeoutInMinutes`` and real default ESPs hold 0 while the page is hidden, so 0 is accepted.
@@ -223,17 +224,6 @@ PROPS = [
 def resource(include_default=False):
     """The ESP declaration: the profiles of the tenant's admins, or (``include_default``) every ESP, the built-in
     default one included, which ``find`` then selects (intune_esp with default=true, and intune_esp_info)."""
-    return GraphResource(
-        name="esp",
-        path=PATH,
-        api="beta",
-        key=("display_name", "displayName"),
-        find_by="list",
-        match=is_esp if include_default else is_custom_esp,
-        find=find_default if include_default else None,
-        odata_type=ESP_TYPE,
-        props=PROPS,
-        relationships=[] if include_default else [Assignments()],
-        validate=validate,
-        check=check,
-    )
+    return GraphResource("esp", PATH, find_by="list", match=is_esp if include_default else is_custom_esp,
+                         find=find_default if include_default else None, odata_type=ESP_TYPE, props=PROPS,
+                         relationships=[] if include_default else [Assignments()], validate=validate, check=check)

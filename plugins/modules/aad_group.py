@@ -23,11 +23,6 @@ description:
   - Only the options you set are compared and changed. O(members) is the complete list of direct members.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -115,6 +110,11 @@ seealso:
   - name: Create a device group for Windows Autopilot
     description: Microsoft's rules for Autopilot device groups.
     link: https://learn.microsoft.com/autopilot/enrollment-autopilot
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""

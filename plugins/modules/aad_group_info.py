@@ -17,10 +17,6 @@ description:
   - Every group with the display name is returned, since Graph allows several; the list is empty when none matches.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description: Return the groups with this display name (compared without regard to case).
@@ -43,6 +39,10 @@ notes:
   - "Graph application permissions: C(Group.Read.All) (C(GroupMember.Read.All) also lists members)."
 seealso:
   - module: intune.autopilot.aad_group
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -75,7 +75,7 @@ groups:
 
 import re
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info
 from ansible_collections.intune.autopilot.plugins.module_utils._aad_group import resource
 
@@ -100,16 +100,7 @@ def run(module):
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            filter=dict(type="str"),
-            include_members=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[["display_name", "id", "filter"]],
-        supports_check_mode=True,
-    )
+    module = info_module(exclusive=["filter"], filter=dict(type="str"), include_members=dict(type="bool", default=False))
     module.run(lambda: run(module))
 
 

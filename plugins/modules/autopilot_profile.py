@@ -41,12 +41,6 @@ description:
     then created again (the service keys assignments by profile and group, so it cannot be created first)."
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.assignments
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -174,6 +168,12 @@ seealso:
   - name: "User-driven Microsoft Entra join: create and assign the Autopilot profile"
     description: The tutorial whose settings are this module's defaults on creation.
     link: https://learn.microsoft.com/autopilot/tutorial/user-driven/azure-ad-join-autopilot-profile
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.assignments
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""

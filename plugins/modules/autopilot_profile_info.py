@@ -23,10 +23,6 @@ description:
     that module.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -53,6 +49,10 @@ notes:
     is gone) its id is shown and a warning says why."
 seealso:
   - module: intune.autopilot.autopilot_profile
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -102,13 +102,9 @@ profiles:
       displayName: Autopilot user-driven
       locale: os-default
       deviceNameTemplate: CONTOSO-%SERIAL%
-      outOfBoxExperienceSetting:
-        privacySettingsHidden: true
-        eulaHidden: true
-        userType: standard
-        deviceUsageType: singleUser
-        keyboardSelectionPageSkipped: true
-        escapeLinkHidden: true
+      roleScopeTagIds: ["0"]
+      outOfBoxExperienceSetting: {userType: standard, deviceUsageType: singleUser}
+      scope_tags: [Default]
       assignments:
         - group: Autopilot devices
       assignedDevices:
@@ -117,7 +113,7 @@ profiles:
           deploymentProfileAssignmentStatus: assignedInSync
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info, names
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_profile import PATH, ProfileAssignments, resource
 
@@ -136,16 +132,7 @@ def run(module):
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            include_assignments=dict(type="bool", default=True),
-            include_devices=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[["display_name", "id"]],
-        supports_check_mode=True,
-    )
+    module = info_module(include_assignments=dict(type="bool", default=True), include_devices=dict(type="bool", default=False))
     module.run(lambda: run(module))
 
 

@@ -72,12 +72,6 @@ description:
     combination is adopted as it is: a task that restates its settings changes nothing and warns about nothing."
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.assignments
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -197,6 +191,12 @@ seealso:
   - name: windows10EnrollmentCompletionPageConfiguration resource type
     description: The Graph resource.
     link: https://learn.microsoft.com/graph/api/resources/intune-onboarding-windows10enrollmentcompletionpageconfiguration?view=graph-rest-beta
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.assignments
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""

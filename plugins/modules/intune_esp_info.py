@@ -18,11 +18,6 @@ description:
     scope tags by name, in the shape of the M(intune.autopilot.intune_esp) options, so a result can be fed back to it.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -45,6 +40,11 @@ notes:
     When a name cannot be read (no permission, or the object is gone) its id is shown and a warning says why."
 seealso:
   - module: intune.autopilot.intune_esp
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -101,7 +101,7 @@ esps:
       scope_tags: [Default]
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info, names
 from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import Assignments, is_default, resource
 
@@ -119,15 +119,7 @@ def run(module):
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            include_assignments=dict(type="bool", default=True),
-        ),
-        mutually_exclusive=[["display_name", "id"]],
-        supports_check_mode=True,
-    )
+    module = info_module(include_assignments=dict(type="bool", default=True))
     module.run(lambda: run(module))
 
 
