@@ -83,7 +83,8 @@ def find_user(tenant, upn):
 def _rule_members(tenant, group):
     ast, kind = rules.parse(group["membershipRule"])
     pool = tenant.set("devices" if kind == "device" else "users").values()
-    return {entity["id"] for entity in pool if rules.evaluate(ast, entity)}
+    return {entity["id"] for entity in pool
+            if rules.evaluate(ast, entity, lambda gid: (tenant.get("groups", gid) or {}).get("_members", []))}
 
 
 def is_dynamic(group):
@@ -244,8 +245,8 @@ def _check_group_body(body, creating, current=None):
     if dynamic:
         try:
             rules.parse(rule)
-        except rules.RuleError:
-            raise _invalid("membershipRule")
+        except rules.RuleError as exc:
+            raise GraphHTTPError(400, exc.code, exc.message) from None
         if merged.get("isAssignableToRole"):
             raise _bad("A group with dynamic membership cannot be assignable to roles.")
     elif rule or state:
