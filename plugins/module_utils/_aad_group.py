@@ -8,12 +8,13 @@ Internal to this collection; it may change in any release.
 
 A group is assigned (direct members) or dynamic (``groupTypes`` ``DynamicMembership`` and a ``membershipRule``). Three
 options give the rule: ``membership_rule`` as written, and the rules Microsoft documents for Autopilot devices
-(memdocs autopilot/enrollment-autopilot.md): all of them, or those of one group tag. Membership rules are read and
-checked in one place, :func:`rule_problems` and :func:`same_rule`.
+(memdocs autopilot/enrollment-autopilot.md): all of them, or those of one group tag. Membership rules are checked and
+compared in one place, :func:`rule_problems` and :func:`same_rule`, by Entra's documented grammar (_membership_rule):
+a rule the group already holds that means the same as the one asked for is adopted without change.
 
 What is refused, and why: a display name over 256 characters and a ``mailNickname`` over 64 characters or with the
-characters Graph names (group resource page, v1.0), each only when the module would send it; a rule over 3,072
-characters or with unbalanced parentheses or quotes (Entra refuses it: groups-dynamic-membership.md); members on a
+characters Graph names (group resource page, v1.0), each only when the module would send it; a rule Entra refuses
+(every problem _membership_rule finds: groups-dynamic-membership.md); members on a
 dynamic group (Entra computes them); and deleting a group an ESP or an Autopilot deployment profile is still assigned
 to, unless ``delete_assigned`` says so (the assignments would point at an id that no longer exists).
 """
@@ -29,42 +30,25 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_client imp
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
     GraphResource, Prop, Relationship, wait_until_listed)
 from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import PATH as ESPS, is_esp
+from ansible_collections.intune.autopilot.plugins.module_utils import _membership_rule as membership_rule
 
 ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
-GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
+GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq %s))'
 RULE_OPTIONS = ("membership_rule", "all_autopilot_devices", "autopilot_group_tag")
-MAX_RULE = 3072
 MAX_NAME = 256
 DYNAMIC = "DynamicMembership"
 
 
 def rule_problems(rule):
-    """Every problem of a membership rule that Entra would refuse for its shape (groups-dynamic-membership: at most
-    3,072 characters; balanced parentheses and quotes), as messages without the option name."""
-    problems = []
-    if len(rule) > MAX_RULE:
-        problems.append("the rule has %d characters; Entra allows at most %d." % (len(rule), MAX_RULE))
-    depth, quoted = 0, False
-    for char in rule:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-            if depth < 0:
-                problems.append("a ')' has no matching '('.")
-                break
-    if quoted:
-        problems.append("a double quote is not closed.")
-    elif depth > 0:
-        problems.append("%d '(' not closed." % depth)
-    return problems
+    """Every reason Entra would refuse a membership rule, as messages without the option name (_membership_rule)."""
+    return membership_rule.problems(rule)
 
 
 def same_rule(want, have):
-    """Whether two membership rules are the same rule (compared as written)."""
-    return want == have
+    """Whether two membership rules select the same objects: a rule the group holds that means the one the options
+    ask for (other spacing, operator case or hyphen, parentheses, operand order) is adopted as it is, because
+    changing the text makes Entra re-evaluate the group and remove its members first (_membership_rule)."""
+    return membership_rule.equivalent(want, have)
 
 
 def desired_rule(params):
@@ -74,7 +58,7 @@ def desired_rule(params):
     if params.get("all_autopilot_devices"):
         return "all_autopilot_devices", ALL_AUTOPILOT_RULE
     if params.get("autopilot_group_tag"):
-        return "autopilot_group_tag", GROUP_TAG_RULE % params["autopilot_group_tag"]
+        return "autopilot_group_tag", GROUP_TAG_RULE % membership_rule.quote("[OrderID]:" + params["autopilot_group_tag"])
     return None, None
 
 
@@ -97,8 +81,8 @@ def validate(ctx):
     params, add = ctx.params, ctx.problems.add
     option, rule = desired_rule(params)
     tag = params.get("autopilot_group_tag")
-    if tag is not None and ('"' in tag or not tag.strip()):
-        add("autopilot_group_tag: a group tag must not be empty or contain double quotes.")
+    if tag is not None and not tag.strip():
+        add("autopilot_group_tag: a group tag must not be empty.")
     if params.get("all_autopilot_devices") is False:
         add("all_autopilot_devices: only true makes sense; omit it for an assigned group.")
     if rule is not None and params.get("members") is not None:

@@ -48,7 +48,11 @@ options:
       - A dynamic membership rule. Setting it makes the group dynamic (C(groupTypes) C(DynamicMembership)).
       - On an existing assigned group this changes the group to dynamic membership in place (same id). Microsoft Entra
         then removes its current members and adds the ones the rule matches; the task warns when it does so.
-      - Refused before any call when longer than 3,072 characters or when its parentheses or quotes are unbalanced.
+      - Checked before any write against Entra's documented rule syntax (operators with or without the hyphen, in any
+        case; at most 3,072 characters); every problem is named with its position.
+      - A rule the group already holds that selects the same objects (other spacing, operator spelling, parentheses,
+        operand order, string case) is kept as it is, with no change, for this option and the two below, because
+        Entra re-evaluates the group and removes its members first when the text changes.
       - Mutually exclusive with O(all_autopilot_devices) and O(autopilot_group_tag).
     type: str
   all_autopilot_devices:
@@ -59,7 +63,7 @@ options:
   autopilot_group_tag:
     description:
       - Make the group dynamic with the rule Microsoft documents for the Autopilot devices of one group tag,
-        C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))).
+        C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))); a double quote in the tag is escaped.
     type: str
   membership_rule_processing_state:
     description:
