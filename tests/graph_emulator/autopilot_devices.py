@@ -111,6 +111,7 @@ def _now(tenant):
 
 
 def _setting(tenant, name, default):
+    """A setting the emulator does not scale (a rule clients compute from dates, such as the 10-minute sync rule)."""
     value = tenant.settings.get(name)
     return float(default if value is None else value)
 
@@ -137,7 +138,7 @@ def _render_import(entity):
 def _new_record(tenant, item, seq):
     check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
     now = _now(tenant)
-    delay = _setting(tenant, "import_delay", 5)
+    delay = tenant.delay("import_delay")
     record = {
         "@odata.type": full_type("importedWindowsAutopilotDeviceIdentity"), "id": new_id(),
         "groupTag": item.get("groupTag") or "", "serialNumber": item.get("serialNumber") or "",
@@ -242,7 +243,7 @@ def import_tick(tenant):
                 _finish(record, verdict)
                 continue
             device = _register(tenant, record)
-            visible_delay = _setting(tenant, "device_visible_delay", 0)
+            visible_delay = tenant.delay("device_visible_delay")
             if visible_delay > 0:  # listed (and readable) only this long after the import completed
                 device["_visible_at"] = record["_due"] + visible_delay
             if tenant.settings.get("devices_listed_after_sync"):
@@ -412,7 +413,7 @@ def _status(tenant, device):
     intended = device.get("_intended")
     if not intended or tenant.get(PROFILES, intended) is None:
         return "notAssigned", ZERO_DATE, None
-    ready = (device.get("_since") or 0) + _setting(tenant, "profile_assignment_delay", 5)
+    ready = (device.get("_since") or 0) + tenant.delay("profile_assignment_delay")
     if _now(tenant) < ready:
         return "pending", ZERO_DATE, None
     return "assignedInSync", tenant.clock.iso(ready), intended
@@ -654,7 +655,7 @@ def sync(req, tenant):
         raise intune_error(req, "Too many requests: a sync was triggered less than %d seconds ago." % int(interval),
                            status=429, code="TooManyRequests", headers=headers)
     entity["_last_trigger"] = now
-    entity["_sync_until"] = now + _setting(tenant, "sync_duration", 10)
+    entity["_sync_until"] = now + tenant.delay("sync_duration")
     entity["_syncs"] = (entity.get("_syncs") or [])[-19:] + [[now, entity["_sync_until"]]]
     if tenant.settings.get("devices_listed_after_sync"):
         _reveal_after_sync(tenant, now, entity["_sync_until"])

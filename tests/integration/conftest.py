@@ -15,7 +15,7 @@ def collections_path(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def emulator(tmp_path_factory):
-    """One emulator per pytest process (per xdist worker), default command line."""
+    """One emulator per pytest process (per xdist worker), default command line (harness.DEFAULT_PROFILE)."""
     emu = harness.start_emulator(workdir=tmp_path_factory.mktemp('emulator'))
     yield emu
     emu.stop()
@@ -23,11 +23,11 @@ def emulator(tmp_path_factory):
 
 @pytest.fixture
 def start_emulator(tmp_path_factory):
-    """Factory: ``start_emulator('--throttle', ...)`` -> a new Emulator, stopped after the test."""
+    """Factory: ``start_emulator('--throttle', ..., profile=None)`` -> a new Emulator, stopped after the test."""
     started = []
 
-    def start(*args):
-        emu = harness.start_emulator(*args, workdir=tmp_path_factory.mktemp('emulator'))
+    def start(*args, profile=None):
+        emu = harness.start_emulator(*args, workdir=tmp_path_factory.mktemp('emulator'), profile=profile)
         started.append(emu)
         return emu
 

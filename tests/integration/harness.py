@@ -10,8 +10,15 @@ Fixtures (defined in ``conftest.py`` next to this file):
     of one pytest process (one per xdist worker): tests that need a known tenant call
     ``emulator.reset()`` / ``emulator.seed(...)`` first, or use ``start_emulator``.
 ``start_emulator``
-    factory: ``start_emulator('--throttle', '--import-delay', '0')`` starts another emulator with
-    extra CLI arguments; it is stopped (SIGTERM) when the test ends.
+    factory: ``start_emulator('--throttle', '--import-delay', '0', profile='realistic')`` starts another
+    emulator with extra CLI arguments; it is stopped (SIGTERM) when the test ends.
+
+Profiles (tests/graph_emulator/profiles.py): every emulator the harness starts runs on :data:`DEFAULT_PROFILE`
+unless ``profile=`` (or a ``--profile`` argument) names another, and the environment variable
+``INTUNE_EMULATOR_PROFILE`` replaces that default for a whole run
+(``INTUNE_EMULATOR_PROFILE=realistic pytest tests/integration/test_x.py``). ``emulator.reset(profile=...,
+**settings)`` gives a test a fresh tenant on either profile, with settings over it; ``emulator.reset()`` goes
+back to the profile the emulator started with. ``emulator.profile`` names it.
 ``run_playbook``
     ``run_playbook(playbook, check=False, diff=False, extra_vars=None, tags=None, env_extra=None,
     inventory=None, verbosity=0, emulator=None)`` -> :class:`PlaybookResult`. Runs the venv's
@@ -51,6 +58,10 @@ WRITE_METHODS = frozenset(('POST', 'PATCH', 'PUT', 'DELETE'))
 GRAPH_PREFIXES = ('/beta/', '/v1.0/', '/beta?', '/v1.0?')
 JWT_RE = re.compile(r'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.')
 READY_TIMEOUT = 60
+# The profile of the emulators the harness starts. best-case until the modules handle the realistic profile's
+# delays and refusals; the emulator's own default (python -m tests.graph_emulator) is realistic.
+DEFAULT_PROFILE = 'best-case'
+PROFILE_ENV = 'INTUNE_EMULATOR_PROFILE'
 DEFAULT_INVENTORY = {
     'all': {
         'hosts': {
@@ -91,6 +102,7 @@ class Emulator:
         self.tenant_id = info['tenant_id']
         self.client_id = info['client_id']
         self.client_secret = info['client_secret']
+        self.profile = info.get('profile')
         # One token cache per emulator: tokens are only valid at the emulator that issued them.
         self.cache_home = self.workdir / 'xdg-cache'
         self.cache_home.mkdir(exist_ok=True)
@@ -154,9 +166,12 @@ class Emulator:
             return None
         return response.json()
 
-    def reset(self):
-        """Back to a freshly seeded tenant."""
-        return self.control('POST', 'reset')
+    def reset(self, profile=None, **settings):
+        """Back to a freshly seeded tenant: on ``profile`` (default: the one the emulator started with), with
+        ``settings`` (tenant settings such as ``page_size=5``) over it."""
+        if profile is not None:
+            settings['profile'] = profile
+        return self.control('POST', 'reset', {'settings': settings})
 
     def seed(self, objects):
         """Add objects to the tenant (the shape the emulator's ``/_emulator/seed`` documents)."""
@@ -251,18 +266,22 @@ def _drain(stream, first_line, sink_path):
             sink.flush()
 
 
-def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIMEOUT):
-    """Start ``python -m tests.graph_emulator --port 0 --request-log <workdir>/requests.jsonl *args``.
+def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIMEOUT, profile=None):
+    """Start ``python -m tests.graph_emulator --port 0 --request-log <workdir>/requests.jsonl --profile P *args``.
 
-    Returns an :class:`Emulator` once the ready line arrived. The caller stops it with ``.stop()``.
+    ``P`` is ``profile``, else ``$INTUNE_EMULATOR_PROFILE``, else :data:`DEFAULT_PROFILE`; a ``--profile`` among
+    ``args`` wins. Returns an :class:`Emulator` once the ready line arrived. The caller stops it with ``.stop()``.
     """
+    args = [str(arg) for arg in args]
+    if '--profile' not in args:
+        args = ['--profile', profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE] + args
     workdir = Path(workdir or tempfile.mkdtemp(prefix='intune-emulator-'))
     workdir.mkdir(parents=True, exist_ok=True)
     request_log = workdir / 'requests.jsonl'
     stderr_path = workdir / 'emulator.stderr'
     stdout_path = workdir / 'emulator.stdout'
     cmd = [python or sys.executable, '-m', 'tests.graph_emulator', '--port', '0',
-           '--request-log', str(request_log)] + [str(arg) for arg in args]
+           '--request-log', str(request_log)] + args
     env = dict((k, v) for k, v in os.environ.items() if k not in _SCRUBBED)
     env['PYTHONUNBUFFERED'] = '1'
     with open(stderr_path, 'w') as stderr:
