@@ -36,6 +36,23 @@ def start_emulator(tmp_path_factory):
         emu.stop()
 
 
+@pytest.fixture(autouse=True)
+def batch_writes_have_bodies():
+    """Suite-wide (issue 13): after each test, no emulator the harness started logged, during the test, a write
+    inside $batch without a body and a Content-Type (Graph refuses the whole batch). Fails the test at teardown,
+    naming each offending request; emulators already stopped are checked one last time and then forgotten."""
+    yield
+    found = []
+    for emu in list(harness.STARTED):
+        found += ['%s: %s' % (emu.url, line) for line in harness.batch_writes_without_body(emu.new_log_entries())]
+        if emu.proc.poll() is not None:
+            harness.STARTED.remove(emu)
+    if found:
+        pytest.fail('Graph refuses a POST, PATCH or PUT inside $batch without a body and a Content-Type header, and the '
+                    'whole batch with it (tests/graph_emulator/batch.py); this test sent:\n  ' + '\n  '.join(found),
+                    pytrace=False)
+
+
 @pytest.fixture
 def run_playbook(request, collections_path):
     """``run_playbook(playbook, check=False, diff=False, extra_vars=None, tags=None, env_extra=None,

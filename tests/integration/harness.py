@@ -31,6 +31,11 @@ Helpers: ``emulator.mark()`` / ``emulator.writes_since(mark)`` (Graph write requ
 to prove check mode writes nothing), ``emulator.reset()``, ``.seed(objects)``, ``.advance(seconds)``,
 ``.state()``, ``.requests()``; :func:`assert_no_secret` and :func:`find_jwts` for output checks.
 
+Suite-wide check (conftest.py, after every test): :func:`batch_writes_without_body` over what each emulator the
+harness started (:data:`STARTED`) logged during the test; a write inside ``$batch`` without a body and a
+Content-Type fails the test that sent it, naming the request (Graph refuses such a batch as a whole; see
+tests/graph_emulator/batch.py).
+
 The emulator's command line and ready line are the contract of issue 2, item 6:
 ``python -m tests.graph_emulator --port 0 --request-log FILE [...]`` prints one JSON line
 ``{"url", "ca_path", "tenant_id", "client_id", "client_secret", ...}`` and stops on SIGTERM.
@@ -55,6 +60,7 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CALLBACK_DIR = Path(__file__).resolve().parent / 'callback_plugins'
 WRITE_METHODS = frozenset(('POST', 'PATCH', 'PUT', 'DELETE'))
+BODY_METHODS = frozenset(('POST', 'PATCH', 'PUT'))  # the writes Graph refuses inside $batch without a body
 GRAPH_PREFIXES = ('/beta/', '/v1.0/', '/beta?', '/v1.0?')
 JWT_RE = re.compile(r'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.')
 READY_TIMEOUT = 60
@@ -77,6 +83,10 @@ DEFAULT_INVENTORY = {
 _SCRUBBED_PREFIXES = ('ANSIBLE_', 'AZURE_', 'INTUNE_', 'MSAL_')
 _SCRUBBED = frozenset(('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
                        'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'))
+
+
+# Every Emulator start_emulator started in this process, for the suite-wide request-log check (conftest.py).
+STARTED = []
 
 
 class HarnessError(AssertionError):
@@ -107,6 +117,7 @@ class Emulator:
         self.cache_home = self.workdir / 'xdg-cache'
         self.cache_home.mkdir(exist_ok=True)
         self._http = None
+        self._log_offset = 0
 
     # -- process ----------------------------------------------------------------------------------
     def stop(self, timeout=15):
@@ -202,6 +213,18 @@ class Emulator:
                     entries.append(json.loads(line))
         return entries
 
+    def new_log_entries(self):
+        """The entries logged since the previous call (the first call: since the start); reads only the new part
+        of the file, so a check after every test costs what that test logged."""
+        if not self.request_log.exists():
+            return []
+        with self.request_log.open('rb') as handle:
+            handle.seek(self._log_offset)
+            data = handle.read()
+        complete = data.rfind(b'\n') + 1
+        self._log_offset += complete
+        return [json.loads(line) for line in data[:complete].splitlines() if line.strip()]
+
     def mark(self):
         """A position in the request log; pass it to :meth:`writes_since` / :meth:`requests_since`."""
         return len(self.log_entries())
@@ -252,6 +275,36 @@ def is_graph_write(entry):
             return True
         return any((sub.get('method') or '').upper() in WRITE_METHODS for sub in subrequests if isinstance(sub, dict))
     return True
+
+
+def batch_writes_without_body(entries):
+    """One line per POST, PATCH or PUT inside a logged ``$batch`` that lacks a body or a Content-Type header.
+
+    Graph refuses them, and the whole batch with them (microsoftgraph/msgraph-sdk-dotnet issue 2628,
+    Softeria/ms-365-mcp-server issue 677 and PR 683; tests/graph_emulator/batch.py). Each line names the
+    ``$batch`` request (log ``seq`` and ``request-id``) and the item.
+    """
+    found = []
+    for entry in entries:
+        if (entry.get('method') or '').upper() != 'POST' or not _is_batch(entry):
+            continue
+        body = entry.get('request_body')
+        items = body.get('requests') if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else ():
+            method = str(item.get('method') or '').upper() if isinstance(item, dict) else ''
+            if method not in BODY_METHODS:
+                continue
+            typed = any(str(key).lower() == 'content-type' for key in (item.get('headers') or {}))
+            if item.get('body') is None:
+                problem = 'has no body' if typed else 'has no body and no Content-Type'
+            elif not typed:
+                problem = 'has no Content-Type'
+            else:
+                continue
+            found.append('%s %s (log seq %s, request-id %s) item %s: %s %s %s' % (
+                entry['method'], entry.get('path'), entry.get('seq'), entry.get('request_id'), item.get('id'), method,
+                item.get('url'), problem))
+    return found
 
 
 def _drain(stream, first_line, sink_path):
@@ -311,7 +364,9 @@ def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIM
     missing = [key for key in ('url', 'ca_path', 'tenant_id', 'client_id', 'client_secret') if key not in info]
     if missing:
         fail('emulator ready line lacks %s: %r' % (', '.join(missing), line[:500]))
-    return Emulator(proc, info, workdir, request_log, stderr_path, stdout_path)
+    emulator = Emulator(proc, info, workdir, request_log, stderr_path, stdout_path)
+    STARTED.append(emulator)
+    return emulator
 
 
 # --------------------------------------------------------------------------------------------------
