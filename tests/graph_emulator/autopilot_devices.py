@@ -68,7 +68,7 @@ import re
 
 from . import directory
 from .autopilot_profiles import PROFILES, render_profile
-from .core import GraphHTTPError, Response, bad_request, new_id, no_content, not_found, route
+from .core import GraphHTTPError, Response, bad_request, new_id, no_content, not_found, public, route
 from .enrollment import READ, WRITE, ZERO_DATE, check_props, full_type, intune_error, unknown_property
 from .odata import entity_response, list_response
 
@@ -308,6 +308,7 @@ def _register(tenant, record):
     }
     device["_entra_id"] = entra["id"]
     tenant.add("devices", entra)
+    directory.object_changed(tenant, entra, None, when=record["_due"])
     tenant.add(DEVICES, device, replicate=False)
     return device
 
@@ -439,6 +440,7 @@ def _set_group_tag(tenant, device, tag):
     device["groupTag"] = tag
     entra = _entra(tenant, device)
     if entra is not None:
+        directory.object_changed(tenant, entra, public(entra))
         entra["physicalIds"] = [p for p in entra.get("physicalIds", []) if not p.lower().startswith("[orderid]:")]
         if tag:
             entra["physicalIds"].append("[OrderId]:%s" % tag)

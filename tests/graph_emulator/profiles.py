@@ -28,6 +28,12 @@ devices_listed_after_sync       true       same page: after the import, Sync, th
 replication_delay               30         microsoft-graph-docs-contrib api-reference/v1.0/api/group-get.md
                                            (replication delay after create); field: kayasax/EasyPIM issue 22 (a new
                                            group known to another service after 5 to more than 30 seconds)
+membership_processing_delay     300        MicrosoftDocs/entra-docs docs/identity/users/manage-dynamic-group.md:
+                                           changes "typically process within a few hours ... can take more than 24
+                                           hours"; MicrosoftDocs/azure-docs groups-troubleshooting.md: small
+                                           directories see changes "in less than a few minutes"
+membership_update_delay         300        the same pages (beta resources/membershipruleprocessingstatus.md:
+                                           "Incremental object changes are processed perpetually")
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
@@ -52,6 +58,8 @@ DEFAULTS = {
     "device_visible_delay": 0.0,
     "devices_listed_after_sync": False,
     "device_filter_unsupported": False,
+    "membership_processing_delay": 0.0,
+    "membership_update_delay": 0.0,
     "batch_write_needs_body": False,
     "sync_retry_after": False,
     "latency_ms": 0,
@@ -77,6 +85,8 @@ PROFILES = {
         "sync_duration": 180.0,
         "devices_listed_after_sync": True,
         "replication_delay": 30.0,
+        "membership_processing_delay": 300.0,
+        "membership_update_delay": 300.0,
         "batch_write_needs_body": True,
         "keep_import_id": False,
         "throttle": True,
