@@ -414,6 +414,7 @@ def create_group(req, tenant):
     _normalise(group)
     if is_dynamic(group) and group["membershipRuleProcessingState"] == "On":
         _start_processing(tenant, group, ())
+    group["_intune_known_at"] = tenant.clock.now() + tenant.delay("group_assignment_delay")  # enrollment.py docstring
     tenant.add("groups", group)
     return created(dict({"@odata.context": odata.context_url(req, "groups/$entity")}, **public(group)))
 

@@ -34,6 +34,9 @@ membership_processing_delay     300        MicrosoftDocs/entra-docs docs/identit
                                            directories see changes "in less than a few minutes"
 membership_update_delay         300        the same pages (beta resources/membershipruleprocessingstatus.md:
                                            "Incremental object changes are processed perpetually")
+group_assignment_delay          60         no Intune figure is published; field reports of a new group refused by
+                                           another service for seconds to minutes (kayasax/EasyPIM issue 22,
+                                           microsoftgraph/msgraph-bicep-types issue 193, Microsoft365DSC PR 7167)
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
@@ -60,6 +63,7 @@ DEFAULTS = {
     "device_filter_unsupported": False,
     "membership_processing_delay": 0.0,
     "membership_update_delay": 0.0,
+    "group_assignment_delay": 0.0,
     "batch_write_needs_body": False,
     "sync_retry_after": False,
     "latency_ms": 0,
@@ -87,6 +91,7 @@ PROFILES = {
         "replication_delay": 30.0,
         "membership_processing_delay": 300.0,
         "membership_update_delay": 300.0,
+        "group_assignment_delay": 60.0,
         "batch_write_needs_body": True,
         "keep_import_id": False,
         "throttle": True,
