@@ -49,12 +49,23 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
 * ``deploymentProfileAssignmentStatus`` (beta): the effective profile of a device is, among the profiles that include
   it (a group assignment whose group holds the device's Entra object, an all-devices assignment, or the ``assign``
   action's deviceIds) and do not exclude it (an exclusion assignment wins over inclusions of the same profile), the
-  oldest created one (memdocs autopilot/profiles.md). ``notAssigned`` without one; ``pending`` for
-  ``settings['profile_assignment_delay']`` seconds (default 5) after the effective profile changed; then
-  ``assignedInSync`` with ``deploymentProfileAssignedDateTime``. ``intendedDeploymentProfile`` answers as soon as a
-  profile is effective, ``deploymentProfile`` once it is in sync (404 before). Membership is re-evaluated at each of
-  this package's own changes (exact time), on every read of devices, and at most once per emulated second in the
-  ticker for changes made elsewhere (group rules, members); such a change is dated to the previous evaluation.
+  oldest created one (memdocs autopilot/profiles.md). Group membership is the processed one (directory.py: dynamic
+  groups see a new device after ``membership_update_delay``), so a device is a member first, then Intune notices.
+  The states (api-reference/beta/resources/intune-enrollment-windowsautopilotprofileassignmentstatus.md; the portal's
+  "Unassigned", "Assigning", "Assigned" in memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md):
+  ``notAssigned`` without an effective profile; ``pending`` ("Pending assignment") for
+  ``settings['profile_assignment_delay']`` after the effective profile changed; then "assigned successfully in
+  Intune", with ``deploymentProfileAssignedDateTime`` set (the zero date before): ``assignedUnkownSyncState`` (sic,
+  the enum's spelling: "either in-sync or out of sync with Windows auto pilot program") for
+  ``settings['profile_sync_delay']``, or ``assignedOutOfSync`` ("not in sync") instead when the Autopilot program still
+  holds another profile for the device (its effective profile changed after an earlier one was in sync: a group tag
+  or an assignment moved it); then ``assignedInSync``. The split of the field-reported total (about 15 minutes,
+  MicrosoftDocs/IntuneDocs issue 2262) into the two delays is the emulator's choice; a profile whose settings change
+  keeps its devices ``assignedInSync`` (nothing documents otherwise). ``intendedDeploymentProfile`` answers as soon as
+  a profile is effective, ``deploymentProfile`` with the profile the Autopilot program holds (the previous one while
+  out of sync, 404 before any). Membership is re-evaluated at each of this package's own changes (exact time), on
+  every read of devices, and at most once per emulated second in the ticker for changes made elsewhere (group rules,
+  members, processing delays); such a change is dated to the previous evaluation.
 * ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
   default 10); 429 within ``settings['sync_min_interval']`` (default 600) seconds of the previous sync
   (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After, so
@@ -386,6 +397,7 @@ def refresh(tenant, since=None, devices=None):
     for device in (tenant.set(DEVICES).values() if devices is None else devices):
         intended = pick(device)
         if intended != device.get("_intended"):
+            device["_held"] = _status(tenant, device, when)[2]  # what the Autopilot program holds meanwhile
             device["_intended"] = intended
             device["_since"] = when if intended else None
     if devices is None:
@@ -409,15 +421,22 @@ def _refresh_on_read(tenant):
     refresh(tenant, since=cache.get("last_refresh"))
 
 
-def _status(tenant, device):
-    """(status, assigned date, in-sync profile id) of a device, from its effective profile and the delay."""
+def _status(tenant, device, when=None):
+    """(status, assigned date, id of the profile the Autopilot program holds) of a device at ``when`` (default now),
+    from its effective profile and the two delays (module docstring)."""
+    when = _now(tenant) if when is None else when
     intended = device.get("_intended")
+    held = device.get("_held")
+    if held is not None and tenant.get(PROFILES, held) is None:
+        held = None
     if not intended or tenant.get(PROFILES, intended) is None:
         return "notAssigned", ZERO_DATE, None
-    ready = (device.get("_since") or 0) + tenant.delay("profile_assignment_delay")
-    if _now(tenant) < ready:
-        return "pending", ZERO_DATE, None
-    return "assignedInSync", tenant.clock.iso(ready), intended
+    assigned = (device.get("_since") or 0) + tenant.delay("profile_assignment_delay")
+    if when < assigned:
+        return "pending", ZERO_DATE, held
+    if when < assigned + tenant.delay("profile_sync_delay"):
+        return ("assignedOutOfSync" if held else "assignedUnkownSyncState"), tenant.clock.iso(assigned), held
+    return "assignedInSync", tenant.clock.iso(assigned), intended
 
 
 def render_device(req, tenant, device):
@@ -592,8 +611,8 @@ def update_properties(req, tenant, device_id):
 def _profile_nav(req, tenant, device_id, which):
     device = _device(tenant, device_id)
     refresh(tenant, since=_cache(tenant).get("last_refresh"), devices=[device])
-    status, _assigned, in_sync = _status(tenant, device)
-    profile_id = device.get("_intended") if which == "intendedDeploymentProfile" else in_sync
+    _status_now, _assigned, held = _status(tenant, device)
+    profile_id = device.get("_intended") if which == "intendedDeploymentProfile" else held
     profile = tenant.get(PROFILES, profile_id) if profile_id else None
     if profile is None:
         raise not_found(which, device_id)

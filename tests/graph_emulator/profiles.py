@@ -37,6 +37,10 @@ membership_update_delay         300        the same pages (beta resources/member
 group_assignment_delay          60         no Intune figure is published; field reports of a new group refused by
                                            another service for seconds to minutes (kayasax/EasyPIM issue 22,
                                            microsoftgraph/msgraph-bicep-types issue 193, Microsoft365DSC PR 7167)
+profile_assignment_delay        600        MicrosoftDocs/IntuneDocs issue 2262 (about 15 minutes observed from
+profile_sync_delay              300        registration to Assigned; Microsoft: no estimate can be given);
+                                           memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md
+                                           ("Intune will periodically check for new devices in the assigned groups")
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
@@ -55,6 +59,7 @@ DEFAULTS = {
     "replication_delay": 0.0,
     "import_delay": 5.0,
     "profile_assignment_delay": 5.0,
+    "profile_sync_delay": 0.0,
     "sync_duration": 10.0,
     "sync_min_interval": 600.0,
     "keep_import_id": True,
@@ -92,6 +97,8 @@ PROFILES = {
         "membership_processing_delay": 300.0,
         "membership_update_delay": 300.0,
         "group_assignment_delay": 60.0,
+        "profile_assignment_delay": 600.0,
+        "profile_sync_delay": 300.0,
         "batch_write_needs_body": True,
         "keep_import_id": False,
         "throttle": True,

@@ -1,9 +1,9 @@
-"""The realistic profile's Intune behaviours: new groups unknown to assignment for a while."""
+"""The realistic profile's Intune behaviours: new groups unknown to assignment for a while, profile assignment states."""
 
 import pytest
 
 from tests.graph_emulator import profiles
-from tests.graph_emulator.tests.intune_helpers import Client
+from tests.graph_emulator.tests.intune_helpers import Client, checker_available
 from tests.graph_emulator.tests.test_autopilot import AAD, group_target
 from tests.graph_emulator.tests.test_enrollment import ESP_TYPE, target
 
@@ -43,3 +43,77 @@ def test_groups_planted_through_the_control_api_and_best_case_groups_are_known_a
     best = Client()
     other = best.post(PROFILES, {"@odata.type": AAD, "displayName": "Profile"}).body
     assert best.post(PROFILES + "/%s/assignments" % other["id"], group_target(best.group("New"))).status == 201
+
+
+# --- profile assignment states ---------------------------------------------------------------------------------
+
+DEVICES = "/deviceManagement/windowsAutopilotDeviceIdentities"
+TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderId]:%s"))'
+
+
+def timeline(client, device_id, seconds, step=0.5):
+    """(clock offset, status, date, deploymentProfile id) every ``step`` seconds, when the status changes."""
+    seen, start = [], client.tenant.clock.now()
+    while client.tenant.clock.now() - start < seconds:
+        device = client.get(DEVICES + "/" + device_id).body
+        held = client.get(DEVICES + "/%s/deploymentProfile" % device_id)
+        row = (device["deploymentProfileAssignmentStatus"], device["deploymentProfileAssignedDateTime"],
+               held.body["id"] if held.status == 200 else None)
+        if not seen or seen[-1][1:] != row:
+            seen.append((round(client.tenant.clock.now() - start, 1),) + row)
+        client.advance(step)
+    return seen
+
+
+def registered(client, serial, tag):
+    """Import one device with ``tag`` and return its Autopilot id once registered (import 300 s = 5 s)."""
+    client.post("/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", {"importedWindowsAutopilotDeviceIdentities": [
+        {"serialNumber": serial, "hardwareIdentifier": "aGFzaC0x", "groupTag": tag}]})
+    client.advance(5.01)
+    client.get(DEVICES)
+    [device] = [d for d in client.tenant.set("windowsAutopilotDeviceIdentities").values() if d["serialNumber"] == serial]
+    return device["id"]
+
+
+def assigned_profile(client, name, group_id):
+    profile = client.post(PROFILES, {"@odata.type": AAD, "displayName": name}).body
+    client.advance(1.01)  # the group is known to Intune after 60 service seconds
+    assert client.post(PROFILES + "/%s/assignments" % profile["id"], group_target(group_id)).status == 201
+    return profile["id"]
+
+
+@pytest.fixture
+def tagged(client):
+    """Dynamic groups for tags BER and LYS, processed, each assigned its own profile; one device tagged BER."""
+    client.tenant.settings["devices_listed_after_sync"] = False  # listing is not what these tests look at
+    berlin, lyon = client.group("Berlin", rule=TAG_RULE % "BER"), client.group("Lyon", rule=TAG_RULE % "LYS")
+    profiles_ = {"BER": assigned_profile(client, "Berlin profile", berlin), "LYS": assigned_profile(client, "Lyon profile", lyon)}
+    client.advance(5)  # both groups processed
+    return profiles_, registered(client, "AP-STATES", "BER")
+
+
+def test_a_new_device_is_a_member_first_then_pending_then_assigned_without_and_with_sync(client, tagged, tmp_path):
+    """membership 300 s, pending 600 s, unknown sync state 300 s: 5, 10 and 5 seconds of the clock."""
+    profiles_, device_id = tagged
+    rows = timeline(client, device_id, 22)
+    assert [r[1] for r in rows] == ["notAssigned", "pending", "assignedUnkownSyncState", "assignedInSync"]
+    pending_from, assigned_from, in_sync_from = rows[1][0], rows[2][0], rows[3][0]
+    assert 4 <= pending_from <= 6 and 8.5 <= assigned_from - pending_from <= 10.5  # dated to the previous tick
+    assert 4.5 <= in_sync_from - assigned_from <= 5.5
+    assert rows[1][2] == "0001-01-01T00:00:00Z" and rows[2][2] == rows[3][2] != rows[1][2]
+    assert rows[2][3] is None and rows[3][3] == profiles_["BER"]  # deploymentProfile: 404 until in sync
+    if checker_available():
+        code, output = client.schema_check(tmp_path)
+        assert code == 0, output
+
+
+def test_a_device_moved_to_another_profile_is_out_of_sync_and_keeps_the_old_one_meanwhile(client, tagged):
+    profiles_, device_id = tagged
+    client.advance(25)
+    assert client.get(DEVICES + "/" + device_id).body["deploymentProfileAssignmentStatus"] == "assignedInSync"
+    moved = client.post(DEVICES + "/%s/updateDeviceProperties" % device_id, {"groupTag": "LYS"})
+    assert moved.status == 204
+    rows = timeline(client, device_id, 22)
+    assert [r[1] for r in rows] == ["assignedInSync", "pending", "assignedOutOfSync", "assignedInSync"]
+    assert [r[3] for r in rows] == [profiles_["BER"]] * 3 + [profiles_["LYS"]]
+    assert client.get(DEVICES + "/%s/intendedDeploymentProfile" % device_id).body["id"] == profiles_["LYS"]
