@@ -42,7 +42,7 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). The list page
   (intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query parameter at all; with
   ``settings['device_filter_unsupported']`` true every ``$filter`` on this set is a 400. DELETE (204) also removes the
-  Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` is stored as
+  Entra device (see Deletion below). ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` is stored as
   sent, "" included (both parameters are "Not yet documented" in assignusertodevice.md; nothing says the service fills
   in a name). ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
@@ -66,6 +66,19 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   out of sync, 404 before any). Membership is re-evaluated at each of this package's own changes (exact time), on
   every read of devices, and at most once per emulated second in the ticker for changes made elsewhere (group rules,
   members, processing delays); such a change is dated to the previous evaluation.
+* Deletion. "The deletion process can take a few minutes to complete" (memdocs autopilot/add-devices.md); "The
+  deregistration process might take some time ... Every few minutes select Refresh ... until the device is no longer
+  present" (memdocs autopilot/includes/deregister-autopilot-device.md). With ``settings['device_deletion_delay']``
+  (service seconds; realistic 180, best case 0: gone at once) a DELETE answers 204 and the device stays listed and
+  readable, unchanged, for that long; then it goes, with its Entra device (the same page: Entra removes it
+  "automatically ... if needed"), so dynamic groups keep it until then. Graph shows nothing of a deletion under way:
+  the SDK schema of windowsAutopilotDeviceIdentity (beta and v1.0) has no property for it, so a client can only tell
+  by having sent the DELETE itself, and waits until the device is no longer listed. A second DELETE meanwhile
+  answers 204 again and changes nothing (the emulator's choice: the service documents none; a repeated DELETE of the
+  same object succeeding keeps a retry harmless). The same page has the admin "Unassign user" before Delete; with
+  ``settings['delete_refused_with_user']`` (realistic) a DELETE of a device with an assigned user is refused with
+  Intune's generic 400 "An error has occurred" (the answer is not on record: the refusal is read from the page's
+  order of steps).
 * ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
   default 10); 429 within ``settings['sync_min_interval']`` (default 600) seconds of the previous sync
   (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After, so
@@ -558,13 +571,40 @@ def get_device(req, tenant, device_id):
 @route("DELETE", DEVICE_BASE + "/{device_id}", permissions=RW)
 def delete_device(req, tenant, device_id):
     device = _device(tenant, device_id)
-    tenant.remove(DEVICES, device_id)
+    if device.get("_deleting_until") is not None:
+        return no_content()  # a deletion is under way: nothing changes (module docstring)
+    if device.get("userPrincipalName") and tenant.settings.get("delete_refused_with_user"):
+        raise intune_error(req, "An error has occurred")
+    delay = tenant.delay("device_deletion_delay")
+    if delay <= 0:
+        _remove_device(tenant, device)
+    else:
+        device["_deleting_until"] = _now(tenant) + delay
+        _cache(tenant).pop("deletions_of", None)
+    return no_content()
+
+
+def _remove_device(tenant, device):
+    tenant.remove(DEVICES, device["id"])
     if device.get("_entra_id"):
         tenant.remove("devices", device["_entra_id"])
     for profile in tenant.set(PROFILES).values():
-        if device_id in profile.get("_device_ids", ()):
-            profile["_device_ids"].remove(device_id)
-    return no_content()
+        if device["id"] in profile.get("_device_ids", ()):
+            profile["_device_ids"].remove(device["id"])
+
+
+def deletion_tick(tenant):
+    """Finish the deletions whose time has come. O(1) until the next one is due."""
+    devices = tenant.set(DEVICES)
+    cache = _cache(tenant)
+    now = _now(tenant)
+    if cache.get("deletions_of") is devices and (cache.get("next_deletion") is None or now < cache["next_deletion"]):
+        return
+    for device in [d for d in devices.values() if d.get("_deleting_until") is not None and d["_deleting_until"] <= now]:
+        _remove_device(tenant, device)
+    cache["deletions_of"] = devices
+    cache["next_deletion"] = min((d["_deleting_until"] for d in devices.values() if d.get("_deleting_until") is not None),
+                                 default=None)
 
 
 @route("POST", DEVICE_BASE + "/{device_id}/assignUserToDevice", permissions=RW)
@@ -687,7 +727,7 @@ def sync(req, tenant):
 
 def register(tenant):
     """Install the tickers (idempotent; also after a state load)."""
-    for ticker in (import_tick, profile_tick, sync_tick):
+    for ticker in (import_tick, profile_tick, sync_tick, deletion_tick):
         if ticker not in tenant.tickers:
             tenant.tickers.append(ticker)
 

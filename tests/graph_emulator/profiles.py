@@ -41,6 +41,9 @@ profile_assignment_delay        600        MicrosoftDocs/IntuneDocs issue 2262 (
 profile_sync_delay              300        registration to Assigned; Microsoft: no estimate can be given);
                                            memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md
                                            ("Intune will periodically check for new devices in the assigned groups")
+device_deletion_delay           180        memdocs add-devices.md: "The deletion process can take a few minutes to
+                                           complete"; autopilot/includes/deregister-autopilot-device.md
+delete_refused_with_user        true       deregister-autopilot-device.md: "Unassign user", then Delete
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
@@ -66,6 +69,8 @@ DEFAULTS = {
     "device_visible_delay": 0.0,
     "devices_listed_after_sync": False,
     "device_filter_unsupported": False,
+    "device_deletion_delay": 0.0,
+    "delete_refused_with_user": False,
     "membership_processing_delay": 0.0,
     "membership_update_delay": 0.0,
     "group_assignment_delay": 0.0,
@@ -99,6 +104,8 @@ PROFILES = {
         "group_assignment_delay": 60.0,
         "profile_assignment_delay": 600.0,
         "profile_sync_delay": 300.0,
+        "device_deletion_delay": 180.0,
+        "delete_refused_with_user": True,
         "batch_write_needs_body": True,
         "keep_import_id": False,
         "throttle": True,

@@ -117,3 +117,46 @@ def test_a_device_moved_to_another_profile_is_out_of_sync_and_keeps_the_old_one_
     assert [r[1] for r in rows] == ["assignedInSync", "pending", "assignedOutOfSync", "assignedInSync"]
     assert [r[3] for r in rows] == [profiles_["BER"]] * 3 + [profiles_["LYS"]]
     assert client.get(DEVICES + "/%s/intendedDeploymentProfile" % device_id).body["id"] == profiles_["LYS"]
+
+
+# --- deletion ----------------------------------------------------------------------------------------------------
+
+def test_a_deleted_device_stays_listed_for_the_deletion_delay_and_a_second_delete_changes_nothing(client):
+    """180 service seconds are 3 seconds of the clock."""
+    client.tenant.settings["devices_listed_after_sync"] = False
+    device_id = registered(client, "AP-GONE", "")
+    entra_id = client.tenant.get("windowsAutopilotDeviceIdentities", device_id)["_entra_id"]
+    assert client.delete(DEVICES + "/" + device_id).status == 204
+    listed = client.get(DEVICES).body["value"]
+    assert [d["id"] for d in listed] == [device_id] and client.get(DEVICES + "/" + device_id).status == 200
+    assert client.tenant.get("devices", entra_id) is not None
+    client.advance(2)
+    assert client.delete(DEVICES + "/" + device_id).status == 204
+    client.advance(1.01)
+    assert client.get(DEVICES).body["value"] == [] and client.get(DEVICES + "/" + device_id).status == 404
+    assert client.tenant.get("devices", entra_id) is None
+    assert client.delete(DEVICES + "/" + device_id).status == 404
+
+
+def test_a_device_with_an_assigned_user_is_not_deleted_until_the_user_is_unassigned(client):
+    client.tenant.settings["devices_listed_after_sync"] = False
+    device_id = registered(client, "AP-USER", "")
+    upn = client.get("/users").body["value"][0]["userPrincipalName"]
+    assert client.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn,
+                                                                         "addressableUserName": "A"}).status == 204
+    refused = client.delete(DEVICES + "/" + device_id)
+    assert refused.status == 400 and refused.error_text.startswith("An error has occurred")
+    assert "_deleting_until" not in client.tenant.get("windowsAutopilotDeviceIdentities", device_id)
+    assert client.post(DEVICES + "/%s/unassignUserFromDevice" % device_id).status == 204
+    assert client.delete(DEVICES + "/" + device_id).status == 204
+    client.advance(3.01)
+    assert client.get(DEVICES + "/" + device_id).status == 404
+
+
+def test_best_case_deletes_at_once_even_with_a_user():
+    best = Client({"import_delay": 5})
+    device_id = registered(best, "AP-NOW", "")
+    upn = best.get("/users").body["value"][0]["userPrincipalName"]
+    best.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn, "addressableUserName": ""})
+    assert best.delete(DEVICES + "/" + device_id).status == 204
+    assert best.get(DEVICES + "/" + device_id).status == 404
