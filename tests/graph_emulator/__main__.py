@@ -24,7 +24,7 @@ def parse_args(argv=None):
                         help="timing profile (default %s): realistic = the service's documented and reported delays and "
                              "refusals, best-case = instant; README.md lists both" % profiles.DEFAULT_PROFILE)
     parser.add_argument("--time-scale", type=float, help="service seconds per emulator second (realistic: 60)")
-    parser.add_argument("--seed", type=int, help="seed of the fault generator (default 0)")
+    parser.add_argument("--seed", type=int, help="seed of the fault generator and of the $batch order (default 0)")
     parser.add_argument("--page-size", type=int, help="items per page (default 100)")
     parser.add_argument("--latency-ms", type=int, help="added to every Graph answer (default 0)")
     parser.add_argument("--fault-rate", type=float, help="probability of an injected fault per Graph request (default 0)")

@@ -14,6 +14,7 @@ Errors use the envelope ``{"error": {"code", "message", "innerError": {"date", "
 
 import json
 import os
+import random
 import sys
 import time
 import traceback
@@ -45,6 +46,7 @@ class GraphApp:
         self.log = RequestLog(request_log)
         self.throttle = Throttle()
         self.faults = Faults(self.base_settings.get("seed", 0))
+        self.batch_rng = random.Random(self.base_settings.get("seed", 0))  # batch.py: the order of $batch requests
         if self.base_settings.get("fault_rate"):
             self.faults.configure({"rate": self.base_settings["fault_rate"]})
 
@@ -56,6 +58,7 @@ class GraphApp:
         self.tenant = seed.new_tenant(self.tenant.tenant_id, merged)
         self.throttle.reset()
         self.faults.reset()
+        self.batch_rng = random.Random(merged.get("seed", 0))
         if merged.get("fault_rate"):
             self.faults.configure({"rate": merged["fault_rate"]})
         self.log.clear()

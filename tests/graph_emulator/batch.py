@@ -12,6 +12,13 @@ Source: microsoftgraph/microsoft-graph-docs-contrib concepts/json-batching.md -
 * every inner request is authenticated, throttled (its own 429 and ``Retry-After`` in its inner
   ``headers``) and logged individually.
 
+Order (``settings['batch_any_order']``, on in the realistic profile): the ids let "the server to process requests in
+the batch in the most efficient order", and "Individual responses might appear in a different order than the
+requests" (json-batching.md). The emulator then runs the requests in a random order (seeded with
+``settings['seed']``) in which every request comes after those it ``dependsOn``, and answers in another random
+order. It still runs them one after another: two requests on one object never interleave (whether Intune serialises
+them is not documented). Without the setting (best case) requests run and answer in the order sent.
+
 Writes without a body or a Content-Type (``settings['batch_write_needs_body']``, on in the realistic profile).
 json-batching.md says ``headers`` are "required when the body is specified", and of a POST whose target takes no
 body: "you must still specify the headers and body parameters where only body can be an empty object". Field
@@ -65,6 +72,7 @@ def _validate(body):
         for dep in item.get("dependsOn", []):
             if dep.lower() not in ids:
                 raise _bad("Request with id '%s' depends on request '%s', which is not in the batch." % (item["id"], dep))
+    _any_order(items, None)  # a dependsOn cycle makes the batch malformed (json-batching.md: malformed is 400)
     return items
 
 
@@ -107,10 +115,28 @@ def _failed_dependency(item, request_id):
                                "innerError": {"request-id": request_id}}}}
 
 
+def _any_order(items, rng):
+    """An order of ``items`` in which each comes after the items it depends on: random with ``rng``, else the first
+    ready item each time; a 400 when ``dependsOn`` forms a cycle."""
+    done, order, left = set(), [], list(items)
+    while left:
+        ready = [item for item in left if all(d.lower() in done for d in item.get("dependsOn", []))]
+        if not ready:
+            raise _bad("The dependsOn references of the batch form a cycle.")
+        chosen = rng.choice(ready) if rng else ready[0]
+        left.remove(chosen)
+        done.add(chosen["id"].lower())
+        order.append(chosen)
+    return order
+
+
 def handle(app, req):
     items = _validate(req.body)
-    if app.tenant.settings.get("batch_write_needs_body"):
+    settings = app.tenant.settings
+    if settings.get("batch_write_needs_body"):
         _check_writes(items)
+    if settings.get("batch_any_order"):
+        items = _any_order(items, app.batch_rng)
     statuses = {}
     responses = []
     for item in items:
@@ -138,4 +164,6 @@ def handle(app, req):
                 answer["body"] = response.body
         statuses[item["id"].lower()] = answer["status"]
         responses.append(answer)
+    if settings.get("batch_any_order"):
+        app.batch_rng.shuffle(responses)
     return core.Response(200, {"responses": responses})

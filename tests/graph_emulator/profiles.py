@@ -44,6 +44,9 @@ profile_sync_delay              300        registration to Assigned; Microsoft: 
 device_deletion_delay           180        memdocs add-devices.md: "The deletion process can take a few minutes to
                                            complete"; autopilot/includes/deregister-autopilot-device.md
 delete_refused_with_user        true       deregister-autopilot-device.md: "Unassign user", then Delete
+batch_any_order                 true       microsoft-graph-docs-contrib concepts/json-batching.md: the server
+                                           processes requests "in the most efficient order"; "Individual responses
+                                           might appear in a different order"
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
@@ -74,6 +77,7 @@ DEFAULTS = {
     "membership_processing_delay": 0.0,
     "membership_update_delay": 0.0,
     "group_assignment_delay": 0.0,
+    "batch_any_order": False,
     "batch_write_needs_body": False,
     "sync_retry_after": False,
     "latency_ms": 0,
@@ -106,6 +110,7 @@ PROFILES = {
         "profile_sync_delay": 300.0,
         "device_deletion_delay": 180.0,
         "delete_refused_with_user": True,
+        "batch_any_order": True,
         "batch_write_needs_body": True,
         "keep_import_id": False,
         "throttle": True,

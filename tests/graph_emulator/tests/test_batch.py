@@ -103,3 +103,26 @@ def test_best_case_fails_only_the_item_and_runs_a_bodyless_write(graph, emulator
     responses = {r["id"]: r["status"] for r in graph.post("/$batch", json=batch).json()["responses"]}
     assert responses == {"1": 400, "2": 201}
     assert [g["displayName"] for g in emulator.tenant.set("groups").values()] == ["Kept"]
+
+
+def test_realistic_runs_and_answers_in_any_order_but_after_dependencies(graph, emulator, control):
+    """json-batching.md: processed "in the most efficient order", responses "in a different order"; dependsOn holds."""
+    control("POST", "reset", {"profile": "realistic", "throttle": False, "seed": 3})
+    batch = {"requests": [{"id": str(i), "method": "POST", "url": "/groups", "headers": JSON,
+                           "body": security_group("G%02d" % i)} for i in range(8)]}
+    batch["requests"] += [{"id": "after", "method": "GET", "url": "/users?$top=1", "dependsOn": ["0", "7"]}]
+    answer = graph.post("/$batch", json=batch).json()["responses"]
+    assert sorted(r["id"] for r in answer) == sorted(r["id"] for r in batch["requests"])
+    assert [r["id"] for r in answer] != [r["id"] for r in batch["requests"]]
+    ran = [e for e in control("GET", "requests")["requests"] if e.get("batch_request_id")]
+    created = [e["response_body"]["displayName"] for e in ran if e["method"] == "POST"]
+    assert sorted(created) == ["G%02d" % i for i in range(8)] and created != sorted(created)
+    order = [e["response_body"].get("displayName", e["path"]) for e in ran]
+    assert order.index("/v1.0/users?$top=1") > max(order.index("G00"), order.index("G07"))
+
+
+def test_a_depends_on_cycle_is_a_malformed_batch(graph):
+    cycle = {"requests": [{"id": "a", "method": "GET", "url": "/users", "dependsOn": ["b"]},
+                          {"id": "b", "method": "GET", "url": "/users", "dependsOn": ["a"]}]}
+    answer = graph.post("/$batch", json=cycle)
+    assert answer.status_code == 400 and "cycle" in answer.json()["error"]["message"]
