@@ -11,6 +11,13 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   (inferred from the status enum): ``unknown`` -> ``pending`` after half of ``settings['import_delay']`` (default 5 s of
   emulated time) -> ``complete`` or ``error`` after the whole delay. No batch size limit is documented for Graph (the
   portal's CSV takes 500 rows); none is enforced.
+* The answer to a write (``import`` and the single POST). The one real answer on record (MSEndpointMgr/Intune issue
+  71, a POST of one record by that repository's Upload-WindowsAutopilotDeviceInfo.ps1, which sent ``orderIdentifier``,
+  ``serialNumber``, ``productKey: ""``, ``hardwareIdentifier`` and a ``state``) shows ``productKey`` and ``importId``
+  holding the record's id and ``hardwareIdentifier`` empty (PowerShell prints null and "" alike; null is answered,
+  as for a binary property without a value). With ``settings['import_answer_as_seen']`` (realistic) the answers have
+  that shape; the record itself keeps what was sent (the hash decides the import), and a later GET shows it as
+  stored (what a real GET shows is not on record). A client must correlate answers by ``id`` or ``serialNumber``.
 * Errors (MicrosoftDocs/memdocs autopilot/add-devices.md; SupportArticles-docs import-windows-autopilot-device-csv-
   files-errors.md): 806 ``ZtdDeviceAlreadyAssigned`` (hash or serial already registered in this tenant, checked when
   the record completes, so the first of two uploads of one device wins); 808 ``ZtdDeviceAssignedToOtherTenant`` (the
@@ -156,6 +163,14 @@ def _hash_ok(value):
 def _render_import(entity):
     out = {k: v for k, v in entity.items() if k[0] != "_"}
     out["state"] = dict(entity["state"])
+    return out
+
+
+def _write_answer(tenant, entity):
+    """A record as the answer to its POST shows it (module docstring: ``import_answer_as_seen``)."""
+    out = _render_import(entity)
+    if tenant.settings.get("import_answer_as_seen"):
+        out.update(productKey=entity["id"], importId=entity["id"], hardwareIdentifier=None)
     return out
 
 
@@ -503,14 +518,14 @@ def import_devices(req, tenant):
         check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
     records = _add_records(tenant, items)
     body = {"@odata.context": "https://graph.microsoft.com/%s/$metadata#Collection(microsoft.graph.importedWindowsAutopilotDeviceIdentity)"
-            % req.version, "value": [_render_import(r) for r in records]}
+            % req.version, "value": [_write_answer(tenant, r) for r in records]}
     return Response(200, body)
 
 
 @route("POST", IMPORT_BASE, permissions=RW)
 def create_import(req, tenant):
     record = _add_records(tenant, [req.json_body()])[0]
-    return entity_response(req, _render_import(record), context=req.path.strip("/"), status=201)
+    return entity_response(req, _write_answer(tenant, record), context=req.path.strip("/"), status=201)
 
 
 @route("GET", IMPORT_BASE, permissions=READ)

@@ -50,6 +50,7 @@ batch_any_order                 true       microsoft-graph-docs-contrib concepts
 batch_write_needs_body          true       microsoftgraph/msgraph-sdk-dotnet issue 2628; Softeria/ms-365-mcp-server
                                            issue 677 and PR 683 (a batch-level 400, none of the requests run)
 keep_import_id                  false      MSEndpointMgr/Intune issue 71 (the one real create answer on record)
+import_answer_as_seen           true       the same answer: ``hardwareIdentifier`` empty, ``productKey`` = the id
 throttle                        true       microsoft-graph-docs-contrib includes/throttling-intune-enrollment.md,
                                            concepts/throttling-limits.md (see behaviours.py)
 ==============================  =========  ========================================================================
@@ -69,6 +70,7 @@ DEFAULTS = {
     "sync_duration": 10.0,
     "sync_min_interval": 600.0,
     "keep_import_id": True,
+    "import_answer_as_seen": False,
     "device_visible_delay": 0.0,
     "devices_listed_after_sync": False,
     "device_filter_unsupported": False,
@@ -113,6 +115,7 @@ PROFILES = {
         "batch_any_order": True,
         "batch_write_needs_body": True,
         "keep_import_id": False,
+        "import_answer_as_seen": True,
         "throttle": True,
     },
 }

@@ -160,3 +160,21 @@ def test_best_case_deletes_at_once_even_with_a_user():
     best.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn, "addressableUserName": ""})
     assert best.delete(DEVICES + "/" + device_id).status == 204
     assert best.get(DEVICES + "/" + device_id).status == 404
+
+
+# --- the import answer -------------------------------------------------------------------------------------------
+
+def test_the_import_answer_has_the_shape_of_the_one_real_answer_on_record(client):
+    """MSEndpointMgr/Intune issue 71: productKey and importId = the record id, hardwareIdentifier empty."""
+    sent = {"serialNumber": "5P9KML3", "hardwareIdentifier": "aGFzaC0x", "productKey": "", "importId": "run-1"}
+    [answer] = client.post("/deviceManagement/importedWindowsAutopilotDeviceIdentities/import",
+                           {"importedWindowsAutopilotDeviceIdentities": [sent]}).body["value"]
+    single = client.post("/deviceManagement/importedWindowsAutopilotDeviceIdentities", dict(sent, serialNumber="SINGLE")).body
+    for record in (answer, single):
+        assert record["productKey"] == record["importId"] == record["id"] and record["hardwareIdentifier"] is None
+        assert record["state"]["deviceImportStatus"] == "unknown" and record["groupTag"] == ""
+    stored = client.get("/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + answer["id"]).body
+    assert stored["hardwareIdentifier"] == "aGFzaC0x" and stored["productKey"] == ""
+    client.advance(5.01)
+    state = client.get("/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + answer["id"]).body["state"]
+    assert state["deviceImportStatus"] == "complete"  # the hash sent, not the answer, decided the import
