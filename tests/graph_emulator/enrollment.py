@@ -40,7 +40,7 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   only filters on osVersion/operatingSystemSKU/enrollmentProfileName (memdocs windows-enrollment-status.md); the same
   target twice, or a group both included and excluded, is refused. Assignment ids are fresh GUIDs (undocumented).
 * A group created through Graph is unknown to Intune's assignment service for ``settings['group_assignment_delay']``
-  service seconds (realistic 60, best case 0): an assignment naming it as an include or exclusion target (ESP
+  service seconds (realistic 300, best case 0): an assignment naming it as an include or exclusion target (ESP
   ``assign``, Autopilot profile ``assignments`` POST) is refused. Microsoft documents neither the delay nor the
   answer. Field reports show the delay for other services that consume new Entra groups (kayasax/EasyPIM issue 22:
   5 to more than 30 seconds; microsoftgraph/msgraph-bicep-types issue 193: minutes; Microsoft365DSC PR 7167: a new

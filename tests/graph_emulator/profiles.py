@@ -34,9 +34,10 @@ membership_processing_delay     300        MicrosoftDocs/entra-docs docs/identit
                                            directories see changes "in less than a few minutes"
 membership_update_delay         300        the same pages (beta resources/membershipruleprocessingstatus.md:
                                            "Incremental object changes are processed perpetually")
-group_assignment_delay          60         no Intune figure is published; field reports of a new group refused by
+group_assignment_delay          300        no Intune figure is published; field reports of a new group refused by
                                            another service for seconds to minutes (kayasax/EasyPIM issue 22,
-                                           microsoftgraph/msgraph-bicep-types issue 193, Microsoft365DSC PR 7167)
+                                           microsoftgraph/msgraph-bicep-types issue 193, Microsoft365DSC PR 7167);
+                                           the long end of that range
 profile_assignment_delay        600        MicrosoftDocs/IntuneDocs issue 2262 (about 15 minutes observed from
 profile_sync_delay              300        registration to Assigned; Microsoft: no estimate can be given);
                                            memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md
@@ -107,7 +108,7 @@ PROFILES = {
         "replication_delay": 30.0,
         "membership_processing_delay": 300.0,
         "membership_update_delay": 300.0,
-        "group_assignment_delay": 60.0,
+        "group_assignment_delay": 300.0,
         "profile_assignment_delay": 600.0,
         "profile_sync_delay": 300.0,
         "device_deletion_delay": 180.0,
