@@ -342,3 +342,19 @@ def test_every_problem_of_a_task_at_once(created, run_playbook):
         "macros (found ' ').",
     ]
     assert created.writes_since(mark) == []
+
+
+def test_a_group_created_earlier_in_the_play_is_retried_until_intune_knows_it(tenant, run_playbook):
+    """Issue 13: Intune refuses a new group as an assignment target for a while (the emulator's
+    group_assignment_delay, 300 service seconds at time_scale 60: 5 s); the profile's assignment is retried until it
+    is accepted, one profile and one assignment in the end."""
+    tenant.reset(group_assignment_delay=300.0, time_scale=60.0)
+    mark = tenant.mark()
+    result = run_playbook(playbook(group_task('Autopilot devices'), TUTORIAL)).assert_ok()
+    assert result.task('profile')['changed'] is True
+    [profile] = profiles(tenant)
+    assert assignment_targets(profile) == [('#microsoft.graph.groupAssignmentTarget', group_id(tenant, 'Autopilot devices'))]
+    posts = [e for e in tenant.requests_since(mark)
+             if e['method'] == 'POST' and e['path'] == '%s/%s/assignments' % (PROFILE_PATH, profile['id'])]
+    assert [p['status'] for p in posts][-1] == 201 and 400 in [p['status'] for p in posts], [p['status'] for p in posts]
+    assert len(posts) <= 6, 'bounded, with pauses between the attempts'

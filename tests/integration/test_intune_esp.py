@@ -516,3 +516,17 @@ def test_every_problem_of_a_task_at_once(run_playbook, emulator, tenant):
     ]
     assert out["msg"].startswith("4 problems, found before any change: (1) selected_apps[0]:")
     assert emulator.writes_since(mark) == []
+
+
+def test_a_group_created_earlier_in_the_play_is_retried_until_intune_knows_it(run_playbook, emulator):
+    """Issue 13: the ESP's assign action, refused while Intune does not know the new group yet, is sent again until
+    it is accepted (the emulator's group_assignment_delay, 5 s here)."""
+    emulator.reset(group_assignment_delay=300.0, time_scale=60.0)
+    group, name = unique("New ESP group"), unique("Autopilot ESP")
+    mark = emulator.mark()
+    run_playbook(play(task("Group", module="intune.autopilot.aad_group", display_name=group, all_autopilot_devices=True),
+                      task("ESP", display_name=name, assignments=[{"group": group}]))).assert_ok()
+    esp = the_esp(emulator, name)
+    assigns = [e for e in emulator.requests_since(mark) if e["method"] == "POST" and e["path"] == "%s/%s/assign" % (BASE, esp["id"])]
+    assert 400 in [a["status"] for a in assigns] and assigns[-1]["status"] == 204, [a["status"] for a in assigns]
+    assert [t[0] for t in targets_of(esp)] == ["groupAssignmentTarget"]
