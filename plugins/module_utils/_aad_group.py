@@ -129,7 +129,7 @@ def check(ctx, plan):
         # to add new members" (MicrosoftDocs/entra-docs docs/identity/users/groups-change-type.md).
         ctx.warn("The group changes from assigned to dynamic membership: its current members are removed, then the rule "
                  "adds the members it matches (Microsoft Entra groups-change-type).")
-    name = plan.value("displayName") if plan.sends("displayName") else ""
+    name = (plan.value("displayName") if plan.sends("displayName") else "") or ""
     if len(name) > MAX_NAME:
         ctx.problems.add("display_name: at most %d characters are allowed (got %d)." % (MAX_NAME, len(name)))
 

@@ -124,7 +124,7 @@ def check(ctx, plan):
     (the Graph resource page) and none of the characters it answers with a bare 500 (field reports, _autopilot_names)."""
     if not plan.present or not plan.sends("displayName"):
         return
-    name = plan.value("displayName")
+    name = plan.value("displayName") or ""
     bad = profile_name_problem(name)
     if not name.strip() or len(name) > MAX_PROFILE_NAME:
         ctx.problems.add("display_name: a name of 1 to %d characters is required (got %d)." % (MAX_PROFILE_NAME, len(name)))

@@ -65,7 +65,9 @@ class Prop(object):
         if self.kind == "object":
             return dict((k, v) for k, v in value.items() if v is not None) or None
         if self.resolve:
-            return ctx.resolver.ids(self.resolve, value, self.option, ctx.problems)
+            known = len(ctx.problems)
+            ids = ctx.resolver.ids(self.resolve, value, self.option, ctx.problems)
+            return ids if len(ctx.problems) == known else None   # a name did not resolve: nothing to plan or check
         return value
 
     def current(self, obj):

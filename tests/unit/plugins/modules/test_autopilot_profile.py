@@ -410,3 +410,11 @@ def test_bad_input_names_the_option_and_writes_nothing(params, option):
         run(graph, **dict(dict(display_name="P"), **params))
     assert err.value.msg.startswith(option + ":"), err.value.msg
     assert graph.writes() == []
+
+
+def test_an_id_that_does_not_exist_and_no_name_is_a_problem_not_a_crash():
+    graph = FakeGraph()
+    with pytest.raises(EngineError) as err:
+        run(graph, display_name=None, id="00000000-0000-0000-0000-000000000009")
+    assert err.value.msg == "display_name: a name of 1 to 200 characters is required (got 0)."
+    assert graph.writes() == []

@@ -477,3 +477,8 @@ def test_set_priority_only_when_it_differs():
     assert graph.calls == []
     esp.set_priority(ctx, {"id": CUSTOM["id"], "priority": 2}, 1)
     assert graph.calls == [("POST", "%s/%s/setPriority" % (PATH, CUSTOM["id"]), {"priority": 1})]
+
+
+def test_a_scope_tag_that_does_not_resolve_is_one_problem():
+    error = refused(FakeGraph(), display_name="x", scope_tags=["Nope"])
+    assert error.extra["problems"] == ["scope_tags[0]: no scope tag named 'Nope' was found."]
