@@ -20,6 +20,8 @@ KelvinTegelaar/CIPP-API#1923 saw it missing): it is compared when Graph returns 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
+
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
     MAX_PROFILE_NAME, PROFILE_NAME_CHARACTERS, locale_problem, normalize_locale, profile_name_problem,
     profile_name_suggestion, template_problem)
@@ -187,12 +189,9 @@ class ProfileAssignments(Relationship):
         for key in sorted((k for k in desired if k not in current or k in changed), key=str):
             body = {"@odata.type": "#microsoft.graph.windowsAutopilotDeploymentProfileAssignment",
                     "target": targets.to_target(key, desired[key])}
-
-            def write(body=body):
-                ctx.client.post("%s/%s/assignments" % (PATH, profile_id), json=body, api="beta")
-
             try:
-                targets.retry_new_groups(ctx, [key], "profile '%s'" % name, write)
+                targets.retry_new_groups(ctx, [key], "profile '%s'" % name, functools.partial(
+                    ctx.client.post, "%s/%s/assignments" % (PATH, profile_id), json=body, api="beta"))
             except GraphError as exc:
                 raise EngineError("Failed to assign profile '%s' to '%s': %s" % (name, targets.label(ctx.resolver, key), exc),
                                   **exc.to_result())

@@ -8,7 +8,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_module as gm
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError, Problems
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphAuthError, GraphClient, GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphClient, GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GRAPH_ARGSPEC, GraphModule
 
 ENV_NAMES = ['AZURE_TENANT_ID', 'AZURE_TENANT', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_SECRET',

@@ -26,7 +26,10 @@ GRAPH_PROPERTIES = {
     "allowNonBlockingAppInstallation", "installQualityUpdates", "trackInstallProgressForAutopilotOnly",
     "disableUserStatusTrackingAfterFirstUser",
 }
-A7ZIP, AVPN, CP1, CP2 = ("00000000-0000-4000-8000-0000000000a%d" % i for i in range(1, 5))
+A7ZIP = "00000000-0000-4000-8000-0000000000a1"
+AVPN = "00000000-0000-4000-8000-0000000000a2"
+CP1 = "00000000-0000-4000-8000-0000000000a3"
+CP2 = "00000000-0000-4000-8000-0000000000a4"
 APPS = {A7ZIP: "7-Zip", AVPN: "Contoso VPN Client", CP1: "Company Portal", CP2: "Company Portal"}
 TAGS = {"0": "Default", "1": "Site-Paris"}
 GROUPS = {"11111111-1111-1111-1111-111111111111": "Autopilot devices"}
@@ -458,8 +461,8 @@ def test_assign_sends_one_complete_set():
 def test_an_assign_that_did_not_replace_the_set_is_reported(appends):
     """The assign page does not say "replace"; if the service added the set to the old one, the module warns."""
     graph = FakeGraph(appends=appends)
-    graph.assignments["e1"] = [{"id": "old", "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget",
-                                                       "groupId": "g9"}}]
+    old = {"id": "old", "target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g9"}}
+    graph.assignments["e1"] = [old]
     ctx = context(graph, display_name="x")
     esp.Assignments().apply(ctx, {"id": "e1", "displayName": "x"}, {("group", "g1"): (None, "none")},
                             {("group", "g9"): (None, "none")})
