@@ -16,7 +16,10 @@ What is refused, and why: a display name over 256 characters and a ``mailNicknam
 characters Graph names (group resource page, v1.0), each only when the module would send it; a rule Entra refuses
 (every problem _membership_rule finds: groups-dynamic-membership.md); members on a
 dynamic group (Entra computes them); and deleting a group an ESP or an Autopilot deployment profile is still assigned
-to, unless ``delete_assigned`` says so (the assignments would point at an id that no longer exists).
+to, unless ``delete_assigned`` says so (the assignments would point at an id that no longer exists). UNCLEAR: the
+Graph list pages of deviceEnrollmentConfigurations and windowsAutopilotDeploymentProfiles do not document
+``$expand=assignments``, which public Intune assignment-report scripts use on both; a refusal fails the task before
+any write, naming ``delete_assigned``.
 """
 
 from __future__ import absolute_import, division, print_function
