@@ -156,13 +156,6 @@ class DeviceReader(object):
         self.warnings.append(warning)
         return self.list_all() if read else None
 
-    def gone(self, devices):
-        """Ids of ``devices`` (listed) that Intune answers 404 for when read by id: deletions under way."""
-        if not devices:
-            return set()
-        answers = self.client.batch([{"method": "GET", "url": "%s/%s?$select=id" % (DEVICES_PATH, d["id"])} for d in devices])
-        return set(d["id"] for d, answer in zip(devices, answers) if answer.get("status") == 404)
-
 
 class WriteBudget(object):
     """Intune's write limit as a sliding window: never more than ``limit[0]`` writes in any ``limit[1]`` seconds.

@@ -206,18 +206,16 @@ def index_devices(devices):
     return index
 
 
-def plan_entry(spec, found, check_mode=False, deleting=()):
+def plan_entry(spec, found, check_mode=False):
     """The :class:`Entry` of one spec, given the registered devices with its serial (``found``).
 
-    ``deleting`` holds the ids of devices Intune still lists but no longer reads by id: a deletion under way
-    (see the runner), which a re-run does not send again. With ``check_mode`` (check mode with
+    With ``check_mode`` (check mode with
     ``check_mode_missing: warn``) a serial that is not registered and has no hash to import is planned as an update
     of a device an earlier task imports (``assumed``), as the resolver treats names of groups an earlier task
     creates; otherwise it fails, as in a real run.
     """
     if spec["state"] == "absent":
-        live = [d for d in found if d.get("id") not in deleting]
-        return Entry(spec, DELETE if live else ABSENT, devices=live or found)
+        return Entry(spec, DELETE if found else ABSENT, devices=found)
     if not found:
         if spec.get("hardware_identifier"):
             return Entry(spec, IMPORT)
@@ -232,9 +230,9 @@ def plan_entry(spec, found, check_mode=False, deleting=()):
     return Entry(spec, UPDATE if changes else UNCHANGED, devices=found, changes=changes)
 
 
-def plan_devices(specs, index, check_mode=False, deleting=()):
+def plan_devices(specs, index, check_mode=False):
     """One :class:`Entry` per spec, in order (see :func:`plan_entry`)."""
-    return [plan_entry(spec, index.get(serial_key(spec["serial_number"]), []), check_mode, deleting) for spec in specs]
+    return [plan_entry(spec, index.get(serial_key(spec["serial_number"]), []), check_mode) for spec in specs]
 
 
 def build_diff(plan):

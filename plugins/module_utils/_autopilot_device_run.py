@@ -28,10 +28,12 @@ Behaviours Microsoft leaves open, and the choice made here:
   Intune itself reports the assignment done and nothing says the state ever becomes known.
 * Deletion (memdocs autopilot/includes/deregister-autopilot-device.md): the user is unassigned first, then the
   device deleted; "the deregistration process might take some time", and the list shows the device until it ends.
-  With ``wait`` the run waits (same deadline) until the list no longer holds it. Graph documents no "being deleted"
-  state; a re-run tells a deletion under way by a device the list still holds but a read by id answers 404 (the
-  emulator's model), and then waits for it instead of deleting it again. Where the service still reads it by id, the
-  re-run sends the deletion again, which is what any client would do.
+  With ``wait`` the run waits (same deadline) until the list no longer holds it, so that a re-run finds it gone.
+  Graph shows nothing of a deletion under way (no such property on windowsAutopilotDeviceIdentity, and the device
+  reads as before): only the run that sent the DELETE knows. A re-run while Intune still lists the device, after a
+  wait cut short, therefore sends the DELETE again; no answer to it is documented (the emulator answers 204 and
+  changes nothing). Keeping the knowledge on the controller instead would make check mode's prediction depend on
+  which controller runs it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -136,9 +138,7 @@ class DeviceRun(object):
         problems = Problems()
         self.resolve_users(specs, problems)
         index = index_devices(self.reader.read([s["serial_number"] for s in specs]))
-        listed = [d for s in specs if s["state"] == "absent" for d in index.get(serial_key(s["serial_number"]), [])]
-        plan = plan_devices(specs, index, check_mode=check_mode and self.params["check_mode_missing"] == "warn",
-                            deleting=self.reader.gone(listed))
+        plan = plan_devices(specs, index, check_mode=check_mode and self.params["check_mode_missing"] == "warn")
         for entry in plan:
             if entry.missing and check_mode:
                 entry.error = (None, None, entry.error[2] + "; check the serial, or, when an earlier task of the play "
@@ -342,8 +342,8 @@ class DeviceRun(object):
     # -- 4. the other waits -------------------------------------------------------------------------------------
 
     def wait_deleted(self, plan):
-        """Until the list no longer holds the devices this run deleted, or whose deletion was under way."""
-        entries = [e for e in plan if e.outcome in (DELETED, ABSENT) and e.devices]
+        """Until the list no longer holds the devices this run deleted."""
+        entries = [e for e in plan if e.outcome == DELETED]
         if not entries or self.timeout is not None:
             return
         ids = set(d["id"] for e in entries for d in e.devices)
@@ -491,8 +491,8 @@ class DeviceRun(object):
                     "later (or with a wait_timeout above 600): it waits for these devices and syncs, without importing "
                     "them again." % self.sync.told())
         elif phase == "deleted":
-            msg += (". Intune accepted the deletion; deregistration can take a while. A re-run waits for these devices "
-                    "and sends the deletion again only for a device Intune still reads by id.")
+            msg += (". Intune accepted the deletion; deregistration can take a while, and Graph shows nothing of it, so "
+                    "a re-run sends the deletion again and waits for the devices.")
         elif phase == "profile" and self.why:
             msg += ". Why: %s." % self.why
         return msg

@@ -83,8 +83,8 @@ options:
       - C(present) registers (or updates) the devices; C(absent) deletes exactly the named devices and no others.
       - For C(absent), a device's assigned user is unassigned first, then the device is deleted, as in Microsoft's
         deregistration steps. Intune removes it from its list some time later; with O(wait) the module waits until
-        the list no longer holds it. A device that Intune still lists but no longer reads by id is being deleted: it
-        is reported C(absent) and waited for, and not deleted again.
+        the list no longer holds it, so that a re-run finds it gone. Graph shows nothing of a deletion under way: a
+        re-run while Intune still lists the device (after O(wait=false) or a timeout) sends the deletion again.
       - A device in O(devices) may set its own I(state).
     type: str
     choices: [present, absent]

@@ -296,7 +296,7 @@ class FakeClient(object):
                  hidden_reads=0, filter_status=None, case_sensitive=False, delete_delay=0, real_answer=False):
         self.filter_status = filter_status  # the status answered to a $filter on the devices (400: refused)
         self.case_sensitive = case_sensitive  # contains(serialNumber,...) compares with case
-        self.delete_delay = delete_delay  # a deleted device stays listed for this many device reads, 404 by id
+        self.delete_delay = delete_delay  # a deleted device stays listed, unchanged, for this many device reads
         self.real_answer = real_answer  # import records answered as in MSEndpointMgr/Intune issue #71
         self.keep_import_id = keep_import_id
         self.hidden_reads = hidden_reads  # a new device stays out of this many device reads (listed after the sync)
@@ -399,17 +399,15 @@ class FakeClient(object):
             elif req["method"] == "DELETE":
                 dev = self.devices.get(url.rsplit("/", 1)[1])
                 if dev is not None and dev.get("_deleting") is not None:
-                    out.append({"status": 404, "body": {"error": {"code": "ResourceNotFound"}}})
+                    out.append({"status": 204})  # a deletion under way: a second DELETE changes nothing
                     continue
                 if dev is not None and self.delete_delay:
                     dev["_deleting"] = self.delete_delay
                 else:
                     self.devices.pop(url.rsplit("/", 1)[1], None)
                 out.append({"status": 204})
-            elif req["method"] == "GET":  # a device by id (404 while its deletion is under way), or its intended profile (none)
-                dev = self.devices.get(url.split("?")[0].split("/")[3])
-                found = dev is not None and dev.get("_deleting") is None and "/intendedDeploymentProfile" not in url
-                out.append({"status": 200, "body": {"id": url.split("/")[3]}} if found else {"status": 404, "body": {}})
+            elif req["method"] == "GET":  # the intended profile of a device: none here
+                out.append({"status": 404, "body": {"error": {"code": "ResourceNotFound"}}})
             else:
                 dev = self.devices[url.split("/")[3]]
                 action = url.rsplit("/", 1)[1]
