@@ -151,7 +151,7 @@ def parse_csv(data, source="csv", problems=None):
     header = next((fields for fields in reader if any(f.strip() for f in fields)), None)
     rows, warnings = [], []
     if header is None:
-        problems.add("%s: the file is empty; expected the header '%s'" % (source, EXPECTED_HEADER.split("[")[0]))
+        problems.add("%s: the file is empty; expected the header '%s'" % (source, EXPECTED_HEADER.split("[", maxsplit=1)[0]))
     else:
         columns = _columns(header, source, reader.line_num, problems)
         unknown = [name.strip() for name, option in zip(header, columns or ()) if option is None and name.strip()]

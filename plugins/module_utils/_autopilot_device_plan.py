@@ -221,8 +221,9 @@ def plan_entry(spec, found, check_mode=False):
             return Entry(spec, IMPORT)
         if check_mode:
             return Entry(spec, UPDATE, changes=device_changes(spec, {}), assumed=True)
-        return Entry(spec, FAILED, missing=True, message="%s: serial %r is not registered and no hardware_identifier "
-                                                          "is given to import it" % (spec["where"], spec["serial_number"]))
+        message = "%s: serial %r is not registered and no hardware_identifier is given to import it" % (
+            spec["where"], spec["serial_number"])
+        return Entry(spec, FAILED, missing=True, message=message)
     if len(found) > 1:
         return Entry(spec, FAILED, devices=found, message="serial %r is registered %d times (ids %s); update them one by one "
                      "in the portal" % (spec["serial_number"], len(found), ", ".join(d.get("id", "?") for d in found)))

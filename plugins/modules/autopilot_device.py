@@ -83,7 +83,7 @@ options:
       - C(present) registers (or updates) the devices; C(absent) deletes exactly the named devices and no others.
       - For C(absent), a device's assigned user is unassigned first, then the device is deleted, as in Microsoft's
         deregistration steps. Intune removes it from its list some time later; with O(wait) the module waits until
-        the list no longer holds it, so that a re-run finds it gone. Graph shows nothing of a deletion under way: a
+        the list no longer holds it, so that a re-run finds it gone. Graph shows nothing of a deletion under way, so a
         re-run while Intune still lists the device (after O(wait=false) or a timeout) sends the deletion again.
       - A device in O(devices) may set its own I(state).
     type: str
@@ -155,15 +155,15 @@ options:
   wait_for:
     description:
       - C(imported) waits for the import to finish.
-      - C(profile_assigned) also waits until Intune reports every requested device's profile assigned:
-        C(deploymentProfileAssignmentStatus) C(assignedInSync), or C(assignedUnkownSyncState) (the enum's spelling:
-        assigned in Intune, sync state unknown), and C(deploymentProfileAssignedDateTime) set, which the portal shows as
-        "Date assigned" and Microsoft says to wait for before deploying a device.
-      - C(assignedOutOfSync) ("not in sync with Windows auto pilot program") is waited on, since the Autopilot service
+      - C(profile_assigned) also waits until Intune reports every requested device's profile assigned, that is a
+        C(deploymentProfileAssignmentStatus) of C(assignedInSync) or C(assignedUnkownSyncState) (the enum's spelling,
+        assigned in Intune with the sync state unknown) together with a C(deploymentProfileAssignedDateTime), which
+        the portal shows as C(Date assigned) and which Microsoft says to wait for before deploying a device.
+      - C(assignedOutOfSync) (not in sync with the Windows Autopilot program) is waited on, since the Autopilot service
         does not have the assignment yet. A device whose status becomes C(failed) is reported as failed.
-      - When the wait times out, the message says for each device why it still waits, where Intune tells: pending,
-        not in sync, the profile Intune intends for it, or no profile targeting it at all (its group tag matches no
-        group that a profile is assigned to).
+      - When the wait times out, the message says for each device why it still waits, where Intune tells it
+        (pending, not in sync, the profile Intune intends for it, or no profile targeting it at all, when its group tag
+        matches no group that a profile is assigned to).
     type: str
     choices: [imported, profile_assigned]
     default: imported

@@ -19,6 +19,9 @@ description:
     and filtering here, since Graph documents no C($filter) on this collection and answers 400 to
     C(serialNumber eq '...'). When the service answers 400 to the C(contains) filter as well, the module warns, reads the
     whole list and matches the serial numbers itself.
+  - The filter carries each serial in capitals, as hardware serials are written; whether Intune compares them with case
+    is not documented, so a serial not written in capitals that the filter does not find is looked up in the whole list.
+    These are the reads M(intune.autopilot.autopilot_device) makes.
 author:
   - intune.autopilot contributors (@intune-autopilot)
 extends_documentation_fragment:

@@ -184,7 +184,7 @@ def test_collect_specs_empty_serial_and_user_not_upn_and_bad_hash():
 def test_collect_specs_duplicate_hash_under_two_serials():
     with pytest.raises(EngineError, match="ZtdDeviceDuplicated"):
         inp.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")},
-                                         {"serial_number": "S2", "hardware_identifier": hwid("1")}]))
+                                          {"serial_number": "S2", "hardware_identifier": hwid("1")}]))
 
 
 def test_collect_specs_addressable_name_needs_user():
@@ -209,7 +209,7 @@ def spec(serial, **kw):
 
 def test_plan_actions():
     index = plan_mod.index_devices([device("S1", groupTag="Old"), device("S2", groupTag="T"), device("S4"),
-                              device("S6"), device("S6", id="id-S6b")])
+                                    device("S6"), device("S6", id="id-S6b")])
     plan = plan_mod.plan_devices([
         spec("s1", group_tag="New"), spec("S2", group_tag="T"), spec("S3", hardware_identifier=hwid("3")),
         spec("S4", state="absent"), spec("S5", state="absent"), spec("S7"), spec("S6", group_tag="X"),
@@ -256,7 +256,7 @@ def test_update_requests_shapes():
 
 def test_import_record_only_sets_given_fields():
     assert plan_mod.import_record(spec("S1", hardware_identifier="QQ==", group_tag="T", assigned_user="a@b.com",
-                                 product_key="PK"), "imp") == {
+                                       product_key="PK"), "imp") == {
         "serialNumber": "S1", "hardwareIdentifier": "QQ==", "importId": "imp", "productKey": "PK", "groupTag": "T",
         "assignedUserPrincipalName": "a@b.com"}
     assert plan_mod.import_record(spec("S1", hardware_identifier="QQ=="), "imp") == {
@@ -273,8 +273,8 @@ def test_explain_error():
 
 def test_build_diff_limited_to_managed_keys():
     plan = plan_mod.plan_devices([spec("S1", group_tag="New"), spec("S2", hardware_identifier=hwid("2"), group_tag="T"),
-                            spec("S3", state="absent")],
-                           plan_mod.index_devices([device("S1", groupTag="Old"), device("S3", groupTag="G")]))
+                                  spec("S3", state="absent")],
+                                 plan_mod.index_devices([device("S1", groupTag="Old"), device("S3", groupTag="G")]))
     diff = plan_mod.build_diff(plan)
     assert diff["before"]["devices"] == {"S1": {"group_tag": "Old"},
                                          "S3": {"group_tag": "G", "display_name": "", "assigned_user": "",
@@ -596,7 +596,7 @@ def test_sync_profile_wait():
 
 def test_sync_profile_wait_timeout_lists_last_state():
     client = FakeClient(devices=[device("S1", groupTag="Site"), device("S2", deploymentProfileAssignmentStatus="assignedInSync",
-                                                                   deploymentProfileAssignedDateTime=ASSIGNED)])
+                                                                      deploymentProfileAssignedDateTime=ASSIGNED)])
     dummy, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
     assert result["msg"] == ("Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned). "
                              "Why: S1: no deployment profile targets it: no profile is assigned to a group it is a member of "
