@@ -595,8 +595,8 @@ def test_sync_profile_wait():
 
 
 def test_sync_profile_wait_timeout_lists_last_state():
-    client = FakeClient(devices=[device("S1", groupTag="Site"), device("S2", deploymentProfileAssignmentStatus="assignedInSync",
-                                                                      deploymentProfileAssignedDateTime=ASSIGNED)])
+    assigned = device("S2", deploymentProfileAssignmentStatus="assignedInSync", deploymentProfileAssignedDateTime=ASSIGNED)
+    client = FakeClient(devices=[device("S1", groupTag="Site"), assigned])
     dummy, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
     assert result["msg"] == ("Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned). "
                              "Why: S1: no deployment profile targets it: no profile is assigned to a group it is a member of "
