@@ -34,7 +34,6 @@ VERSIONS = ("beta", "v1.0")
 DROP = object()
 
 
-
 class GraphApp:
     """The emulator minus its transport: tenant, registered apps, behaviours and the request log."""
 

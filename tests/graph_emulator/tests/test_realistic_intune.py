@@ -144,8 +144,8 @@ def test_a_device_with_an_assigned_user_is_not_deleted_until_the_user_is_unassig
     client.tenant.settings["devices_listed_after_sync"] = False
     device_id = registered(client, "AP-USER", "")
     upn = client.get("/users").body["value"][0]["userPrincipalName"]
-    assert client.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn,
-                                                                         "addressableUserName": "A"}).status == 204
+    body = {"userPrincipalName": upn, "addressableUserName": "A"}
+    assert client.post(DEVICES + "/%s/assignUserToDevice" % device_id, body).status == 204
     refused = client.delete(DEVICES + "/" + device_id)
     assert refused.status == 400 and refused.error_text.startswith("An error has occurred")
     assert "_deleting_until" not in client.tenant.get("windowsAutopilotDeviceIdentities", device_id)
