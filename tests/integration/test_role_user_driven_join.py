@@ -76,10 +76,11 @@ def graph_get(emu, path):
 
 
 def executed(result):
-    """(host, task name) of the role tasks that ran (not skipped), without the checks of arguments, tenant and variables."""
-    return [(t['host'], t['task'].split(' : ', 1)[-1]) for t in result.tasks
-            if t['status'] != 'skipped' and 'Validating arguments' not in t['task'] and 'same tenant' not in t['task']
-            and 'one the role knows' not in t['task']]
+    """(host, task name) of the role's steps that ran (not skipped): without the argument and tenant checks, the
+    preflight and the summary."""
+    names = [(t['host'], t['task'].split(' : ', 1)[-1]) for t in result.tasks if t['status'] != 'skipped']
+    return [(h, n) for h, n in names if not (n.startswith(('Validating arguments', 'Check that every site', 'Preflight'))
+                                             or n.endswith(' - preflight') or n.startswith(('Summary of the site', 'The steps, one module call')))]
 
 
 def changed_tasks(result):
@@ -253,9 +254,6 @@ def test_sites_of_two_tenants_in_one_play_are_refused(site):
      'user_driven_join_esp_assignments.groupe. Supported parameters include'),
     ({'user_driven_join_user_type': 'poweruser'},
      'user_driven_join_user_type must be one of: standard, administrator'),
-    # A misspelled variable would silently fall back to the default group tag, rewriting the site's group rule.
-    ({'user_driven_join_grouptag': 'BER'},
-     'Unknown variable(s) for site berlin: user_driven_join_grouptag. The role would ignore them'),
 ])
 def test_bad_variables_fail_before_any_request(site, extra_vars, message):
     mark = site.emu.mark()
@@ -263,6 +261,19 @@ def test_bad_variables_fail_before_any_request(site, extra_vars, message):
     assert result.rc != 0
     assert message in result.output
     assert site.emu.requests_since(mark) == []
+
+
+def test_a_misspelled_variable_stops_every_site_before_any_write(site):
+    """A misspelled variable would silently fall back to the default group tag, rewriting the site's group rule: the
+    preflight names it, and no site writes anything (extra vars reach every site, so both name it)."""
+    mark = site.emu.mark()
+    result = site.run(extra_vars={'user_driven_join_grouptag': 'BER'})
+    assert result.rc != 0
+    assert site.emu.writes_since(mark) == []
+    for host in ('berlin', 'lyon'):
+        failed = [t for t in result.tasks if t['host'] == host and t['status'] == 'failed']
+        assert [t['task'].split(' : ', 1)[-1] for t in failed] == ['Preflight - every problem of every site, before the first write']
+        assert 'unknown variable(s) user_driven_join_grouptag: the role would ignore them' in failed[0]['result']['msg']
 
 
 def test_a_site_name_with_hyphens_gets_a_profile_name_intune_accepts(site):
