@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``make demo``: run a playbook twice against a freshly started Graph emulator.
 
-By default the playbook is playbooks/user_driven_join.yml (role user_driven_join) with the example
+The emulator runs on its realistic profile (the service's documented delays, scaled by its time scale, and its
+refusals; tests/graph_emulator/README.md); ``--best-case`` starts it on the best-case profile instead. By default
+the playbook is playbooks/user_driven_join.yml (role user_driven_join) with the example
 inventory playbooks/inventory/example (two sites). Starts ``python -m tests.graph_emulator`` (reading
 its ready line), runs the playbook with the environment pointing at it (AZURE_* / INTUNE_GRAPH_URL /
 REQUESTS_CA_BUNDLE, as a user would for a real tenant), runs it a second time to show that nothing
@@ -12,7 +14,7 @@ profile status, profile and user), and leaves ``.demo/requests.jsonl`` (every re
 sent) and ``.demo/tenant.json`` (the tenant afterwards). Exits non-zero when a run fails or a later
 run reports a change or sends a Graph write.
 
-    python .ci/demo.py [--playbook P] [--inventory I] [--extra-vars JSON] [--runs N] [-- emulator args...]
+    python .ci/demo.py [--playbook P] [--inventory I] [--extra-vars JSON] [--runs N] [--best-case] [-- emulator args...]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -126,6 +129,8 @@ def main():
                         help='JSON extra variables for every run (default: poll the emulator every 2 s)')
     parser.add_argument('--runs', type=int, default=2)
     parser.add_argument('--out', default=os.path.join(REPO, '.demo'))
+    parser.add_argument('--best-case', action='store_true',
+                        help='start the emulator on its best-case profile (instant) instead of the realistic one')
     parser.add_argument('emulator_args', nargs='*', help='extra emulator arguments (after --)')
     args = parser.parse_args()
 
@@ -137,34 +142,42 @@ def main():
     if os.path.isdir(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)
-    emulator = harness.start_emulator(*args.emulator_args, workdir=args.out)
+    emulator = harness.start_emulator(*args.emulator_args, workdir=args.out,
+                                      profile='best-case' if args.best_case else 'realistic')
     status = 0
+    started = time.monotonic()
     try:
-        print('emulator: %s (tenant %s, client %s)' % (emulator.url, emulator.tenant_id, emulator.client_id))
+        print('emulator: %s (tenant %s, client %s, %s profile)' % (emulator.url, emulator.tenant_id, emulator.client_id,
+                                                                   emulator.profile))
         if not os.path.exists(playbook):
             print('%s does not exist yet: nothing to run' % os.path.relpath(playbook, REPO))
         else:
             collections = harness.make_collections_path(tempfile.mkdtemp(prefix='demo-collections-'))
             for run in range(1, args.runs + 1):
                 mark = emulator.mark()
+                run_started = time.monotonic()
                 result = harness.run_playbook(playbook, emulator=emulator, collections_path=collections,
                                               inventory=inventory, diff=True, extra_vars=json.loads(args.extra_vars or '{}'),
                                               workdir=os.path.join(args.out, 'run-%d' % run))
                 writes = emulator.writes_since(mark)
+                seconds = time.monotonic() - run_started
                 print('\n=== run %d: %s' % (run, ' '.join(result.command[1:])))
                 print(result.stdout.rstrip())
                 if result.stderr.strip():
                     print(result.stderr.rstrip(), file=sys.stderr)
+                for line in harness.batch_writes_without_body(emulator.requests_since(mark)):
+                    print('run %d sent a write inside $batch that Graph refuses: %s' % (run, line))
                 if result.rc != 0 or result.failed:
-                    print('run %d FAILED (rc=%s)' % (run, result.rc))
+                    print('run %d FAILED (rc=%s) after %.0f s' % (run, result.rc, seconds))
                     status = 1
                     break
                 if run > 1 and (result.changed or writes):
-                    print('run %d: changed=%d, %d Graph write(s): NOT idempotent' % (run, result.changed, len(writes)))
+                    print('run %d: changed=%d, %d Graph write(s): NOT idempotent (%.0f s)' % (
+                        run, result.changed, len(writes), seconds))
                     status = 1
                 else:
-                    print('run %d: ok, changed=%d, %d Graph write(s)%s' % (
-                        run, result.changed, len(writes), ' - nothing changed' if run > 1 else ''))
+                    print('run %d: ok, changed=%d, %d Graph write(s)%s (%.0f s)' % (
+                        run, result.changed, len(writes), ' - nothing changed' if run > 1 else '', seconds))
         state = emulator.state()
         with open(os.path.join(args.out, 'tenant.json'), 'w') as handle:
             json.dump(state, handle, indent=2, sort_keys=True)
@@ -172,7 +185,8 @@ def main():
         print('\n=== tenant after the demo (%d Graph writes in total, from run 1; the summary below reads through Graph)'
               % len(writes))
         print(summarize(graph_reader(emulator)))
-        print('\nrequest log: %s' % os.path.relpath(str(emulator.request_log), REPO))
+        print('\ndemo time: %.0f s' % (time.monotonic() - started))
+        print('request log: %s' % os.path.relpath(str(emulator.request_log), REPO))
         print('tenant:      %s' % os.path.relpath(os.path.join(args.out, 'tenant.json'), REPO))
     finally:
         emulator.stop()

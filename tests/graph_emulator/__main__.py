@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from . import profiles
 from .server import Emulator
 
 
@@ -19,14 +20,19 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--state", help="tenant JSON file: loaded at start if it exists, saved at stop")
     parser.add_argument("--request-log", help="append every request as one JSON line to this file")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator")
-    parser.add_argument("--page-size", type=int, default=100)
-    parser.add_argument("--latency-ms", type=int, default=0)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
-    parser.add_argument("--throttle", action="store_true",
-                        help="Intune's 100 writes / 1000 requests per 20 s on Intune routes, Entra's resource units on directory routes")
-    parser.add_argument("--import-delay", type=float, default=5.0, help="emulated seconds until an import completes")
-    parser.add_argument("--replication-delay", type=float, default=0.0, help="seconds a new object stays out of lists")
+    parser.add_argument("--profile", choices=profiles.NAMES,
+                        help="timing profile (default %s): realistic = the service's documented and reported delays and "
+                             "refusals, best-case = instant; README.md lists both" % profiles.DEFAULT_PROFILE)
+    parser.add_argument("--time-scale", type=float, help="service seconds per emulator second (realistic: 60)")
+    parser.add_argument("--seed", type=int, help="seed of the fault generator and of the $batch order (default 0)")
+    parser.add_argument("--page-size", type=int, help="items per page (default 100)")
+    parser.add_argument("--latency-ms", type=int, help="added to every Graph answer (default 0)")
+    parser.add_argument("--fault-rate", type=float, help="probability of an injected fault per Graph request (default 0)")
+    parser.add_argument("--throttle", action=argparse.BooleanOptionalAction,
+                        help="Intune's 100 writes / 1000 requests per 20 s on Intune routes, Entra's resource units on "
+                             "directory routes (realistic: on)")
+    parser.add_argument("--import-delay", type=float, help="service seconds until an import completes (realistic: 300)")
+    parser.add_argument("--replication-delay", type=float, help="service seconds a new object stays out of lists")
     parser.add_argument("--workdir", help="directory for ca.pem and client.pem (default: a temporary directory)")
     parser.add_argument("--stdin-eof", action="store_true", help="also stop when stdin reaches end of file")
     return parser.parse_args(argv)
@@ -37,9 +43,9 @@ def main(argv=None):
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("the emulator only listens on the loopback interface")
     emulator = Emulator(host=args.host, port=args.port, state=args.state, request_log=args.request_log,
-                        workdir=args.workdir, seed=args.seed, page_size=args.page_size, latency_ms=args.latency_ms,
-                        fault_rate=args.fault_rate, throttle=args.throttle, import_delay=args.import_delay,
-                        replication_delay=args.replication_delay)
+                        workdir=args.workdir, profile=args.profile, time_scale=args.time_scale, seed=args.seed,
+                        page_size=args.page_size, latency_ms=args.latency_ms, fault_rate=args.fault_rate,
+                        throttle=args.throttle, import_delay=args.import_delay, replication_delay=args.replication_delay)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

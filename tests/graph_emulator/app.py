@@ -14,6 +14,7 @@ Errors use the envelope ``{"error": {"code", "message", "innerError": {"date", "
 
 import json
 import os
+import random
 import sys
 import time
 import traceback
@@ -21,7 +22,7 @@ import uuid
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import auth, batch, control, core, seed
+from . import auth, batch, control, core, profiles, seed
 from .behaviours import RETRY_AFTER_KINDS, Faults, Throttle, fault_error
 from .requestlog import RequestLog
 
@@ -32,56 +33,32 @@ JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE75
 VERSIONS = ("beta", "v1.0")
 DROP = object()
 
-DEFAULT_SETTINGS = {
-    "page_size": 100,
-    "replication_delay": 0.0,
-    "import_delay": 5.0,
-    "profile_assignment_delay": 5.0,
-    "sync_duration": 10.0,
-    "sync_min_interval": 600.0,
-    "keep_import_id": True,
-    "device_visible_delay": 0.0,
-    "devices_listed_after_sync": False,
-    "device_filter_unsupported": False,
-    "sync_retry_after": False,
-    "latency_ms": 0,
-    "throttle": False,
-    "throttle_window": 20,
-    "throttle_requests": 1000,
-    "throttle_writes": 100,
-    "throttle_tenant_size": "S",
-    "throttle_directory_ru": 0,
-    "throttle_directory_window": 10,
-    "throttle_directory_writes": 3000,
-    "throttle_directory_write_window": 150,
-    "token_lifetime": 3599,
-    "domain": "contoso.onmicrosoft.com",
-    "seed": 0,
-}
 
 
 class GraphApp:
     """The emulator minus its transport: tenant, registered apps, behaviours and the request log."""
 
     def __init__(self, settings=None, request_log=None, tenant_id=None):
-        self.base_settings = dict(DEFAULT_SETTINGS)
-        self.base_settings.update({k: v for k, v in (settings or {}).items() if v is not None})
+        self.explicit = dict((k, v) for k, v in (settings or {}).items() if v is not None)
+        self.base_settings = profiles.resolve(self.explicit)
         self.registry = auth.Registry()
         self.tenant = seed.new_tenant(tenant_id, self.base_settings)
         self.log = RequestLog(request_log)
         self.throttle = Throttle()
         self.faults = Faults(self.base_settings.get("seed", 0))
+        self.batch_rng = random.Random(self.base_settings.get("seed", 0))  # batch.py: the order of $batch requests
         if self.base_settings.get("fault_rate"):
             self.faults.configure({"rate": self.base_settings["fault_rate"]})
 
     # --- lifecycle used by control.py -----------------------------------------------------------
 
     def reset(self, settings=None):
-        merged = dict(self.base_settings)
-        merged.update(settings or {})
+        """A fresh tenant on the start profile and settings, with ``settings`` (which may name another profile) over them."""
+        merged = profiles.resolve(dict(self.explicit, **(settings or {})))
         self.tenant = seed.new_tenant(self.tenant.tenant_id, merged)
         self.throttle.reset()
         self.faults.reset()
+        self.batch_rng = random.Random(merged.get("seed", 0))
         if merged.get("fault_rate"):
             self.faults.configure({"rate": merged["fault_rate"]})
         self.log.clear()

@@ -11,6 +11,13 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   (inferred from the status enum): ``unknown`` -> ``pending`` after half of ``settings['import_delay']`` (default 5 s of
   emulated time) -> ``complete`` or ``error`` after the whole delay. No batch size limit is documented for Graph (the
   portal's CSV takes 500 rows); none is enforced.
+* The answer to a write (``import`` and the single POST). The one real answer on record (MSEndpointMgr/Intune issue
+  71, a POST of one record by that repository's Upload-WindowsAutopilotDeviceInfo.ps1, which sent ``orderIdentifier``,
+  ``serialNumber``, ``productKey: ""``, ``hardwareIdentifier`` and a ``state``) shows ``productKey`` and ``importId``
+  holding the record's id and ``hardwareIdentifier`` empty (PowerShell prints null and "" alike; null is answered,
+  as for a binary property without a value). With ``settings['import_answer_as_seen']`` (realistic) the answers have
+  that shape; the record itself keeps what was sent (the hash decides the import), and a later GET shows it as
+  stored (what a real GET shows is not on record). A client must correlate answers by ``id`` or ``serialNumber``.
 * Errors (MicrosoftDocs/memdocs autopilot/add-devices.md; SupportArticles-docs import-windows-autopilot-device-csv-
   files-errors.md): 806 ``ZtdDeviceAlreadyAssigned`` (hash or serial already registered in this tenant, checked when
   the record completes, so the first of two uploads of one device wins); 808 ``ZtdDeviceAssignedToOtherTenant`` (the
@@ -42,19 +49,43 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). The list page
   (intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query parameter at all; with
   ``settings['device_filter_unsupported']`` true every ``$filter`` on this set is a 400. DELETE (204) also removes the
-  Entra device. ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` is stored as
+  Entra device (see Deletion below). ``assignUserToDevice`` needs an existing Entra user (400 otherwise); ``addressableUserName`` is stored as
   sent, "" included (both parameters are "Not yet documented" in assignusertodevice.md; nothing says the service fills
   in a name). ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
 * ``deploymentProfileAssignmentStatus`` (beta): the effective profile of a device is, among the profiles that include
   it (a group assignment whose group holds the device's Entra object, an all-devices assignment, or the ``assign``
   action's deviceIds) and do not exclude it (an exclusion assignment wins over inclusions of the same profile), the
-  oldest created one (memdocs autopilot/profiles.md). ``notAssigned`` without one; ``pending`` for
-  ``settings['profile_assignment_delay']`` seconds (default 5) after the effective profile changed; then
-  ``assignedInSync`` with ``deploymentProfileAssignedDateTime``. ``intendedDeploymentProfile`` answers as soon as a
-  profile is effective, ``deploymentProfile`` once it is in sync (404 before). Membership is re-evaluated at each of
-  this package's own changes (exact time), on every read of devices, and at most once per emulated second in the
-  ticker for changes made elsewhere (group rules, members); such a change is dated to the previous evaluation.
+  oldest created one (memdocs autopilot/profiles.md). Group membership is the processed one (directory.py: dynamic
+  groups see a new device after ``membership_update_delay``), so a device is a member first, then Intune notices.
+  The states (api-reference/beta/resources/intune-enrollment-windowsautopilotprofileassignmentstatus.md; the portal's
+  "Unassigned", "Assigning", "Assigned" in memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md):
+  ``notAssigned`` without an effective profile; ``pending`` ("Pending assignment") for
+  ``settings['profile_assignment_delay']`` after the effective profile changed; then "assigned successfully in
+  Intune", with ``deploymentProfileAssignedDateTime`` set (the zero date before): ``assignedUnkownSyncState`` (sic,
+  the enum's spelling: "either in-sync or out of sync with Windows auto pilot program") for
+  ``settings['profile_sync_delay']``, or ``assignedOutOfSync`` ("not in sync") instead when the Autopilot program still
+  holds another profile for the device (its effective profile changed after an earlier one was in sync: a group tag
+  or an assignment moved it); then ``assignedInSync``. The split of the field-reported total (about 15 minutes,
+  MicrosoftDocs/IntuneDocs issue 2262) into the two delays is the emulator's choice; a profile whose settings change
+  keeps its devices ``assignedInSync`` (nothing documents otherwise). ``intendedDeploymentProfile`` answers as soon as
+  a profile is effective, ``deploymentProfile`` with the profile the Autopilot program holds (the previous one while
+  out of sync, 404 before any). Membership is re-evaluated at each of this package's own changes (exact time), on
+  every read of devices, and at most once per emulated second in the ticker for changes made elsewhere (group rules,
+  members, processing delays); such a change is dated to the previous evaluation.
+* Deletion. "The deletion process can take a few minutes to complete" (memdocs autopilot/add-devices.md); "The
+  deregistration process might take some time ... Every few minutes select Refresh ... until the device is no longer
+  present" (memdocs autopilot/includes/deregister-autopilot-device.md). With ``settings['device_deletion_delay']``
+  (service seconds; realistic 180, best case 0: gone at once) a DELETE answers 204 and the device stays listed and
+  readable, unchanged, for that long; then it goes, with its Entra device (the same page: Entra removes it
+  "automatically ... if needed"), so dynamic groups keep it until then. Graph shows nothing of a deletion under way:
+  the SDK schema of windowsAutopilotDeviceIdentity (beta and v1.0) has no property for it, so a client can only tell
+  by having sent the DELETE itself, and waits until the device is no longer listed. A second DELETE meanwhile
+  answers 204 again and changes nothing (the emulator's choice: the service documents none; a repeated DELETE of the
+  same object succeeding keeps a retry harmless). The same page has the admin "Unassign user" before Delete; with
+  ``settings['delete_refused_with_user']`` (realistic) a DELETE of a device with an assigned user is refused with
+  Intune's generic 400 "An error has occurred" (the answer is not on record: the refusal is read from the page's
+  order of steps).
 * ``windowsAutopilotSettings`` + ``sync`` (beta): 204; 409 while a sync runs (``settings['sync_duration']`` seconds,
   default 10); 429 within ``settings['sync_min_interval']`` (default 600) seconds of the previous sync
   (api-reference/beta/api/intune-enrollment-windowsautopilotsettings-sync.md). The page mentions no Retry-After, so
@@ -68,7 +99,7 @@ import re
 
 from . import directory
 from .autopilot_profiles import PROFILES, render_profile
-from .core import GraphHTTPError, Response, bad_request, new_id, no_content, not_found, route
+from .core import GraphHTTPError, Response, bad_request, new_id, no_content, not_found, public, route
 from .enrollment import READ, WRITE, ZERO_DATE, check_props, full_type, intune_error, unknown_property
 from .odata import entity_response, list_response
 
@@ -111,6 +142,7 @@ def _now(tenant):
 
 
 def _setting(tenant, name, default):
+    """A setting the emulator does not scale (a rule clients compute from dates, such as the 10-minute sync rule)."""
     value = tenant.settings.get(name)
     return float(default if value is None else value)
 
@@ -134,10 +166,18 @@ def _render_import(entity):
     return out
 
 
+def _write_answer(tenant, entity):
+    """A record as the answer to its POST shows it (module docstring: ``import_answer_as_seen``)."""
+    out = _render_import(entity)
+    if tenant.settings.get("import_answer_as_seen"):
+        out.update(productKey=entity["id"], importId=entity["id"], hardwareIdentifier=None)
+    return out
+
+
 def _new_record(tenant, item, seq):
     check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
     now = _now(tenant)
-    delay = _setting(tenant, "import_delay", 5)
+    delay = tenant.delay("import_delay")
     record = {
         "@odata.type": full_type("importedWindowsAutopilotDeviceIdentity"), "id": new_id(),
         "groupTag": item.get("groupTag") or "", "serialNumber": item.get("serialNumber") or "",
@@ -242,7 +282,7 @@ def import_tick(tenant):
                 _finish(record, verdict)
                 continue
             device = _register(tenant, record)
-            visible_delay = _setting(tenant, "device_visible_delay", 0)
+            visible_delay = tenant.delay("device_visible_delay")
             if visible_delay > 0:  # listed (and readable) only this long after the import completed
                 device["_visible_at"] = record["_due"] + visible_delay
             if tenant.settings.get("devices_listed_after_sync"):
@@ -307,6 +347,7 @@ def _register(tenant, record):
     }
     device["_entra_id"] = entra["id"]
     tenant.add("devices", entra)
+    directory.object_changed(tenant, entra, None, when=record["_due"])
     tenant.add(DEVICES, device, replicate=False)
     return device
 
@@ -384,6 +425,7 @@ def refresh(tenant, since=None, devices=None):
     for device in (tenant.set(DEVICES).values() if devices is None else devices):
         intended = pick(device)
         if intended != device.get("_intended"):
+            device["_held"] = _status(tenant, device, when)[2]  # what the Autopilot program holds meanwhile
             device["_intended"] = intended
             device["_since"] = when if intended else None
     if devices is None:
@@ -407,15 +449,22 @@ def _refresh_on_read(tenant):
     refresh(tenant, since=cache.get("last_refresh"))
 
 
-def _status(tenant, device):
-    """(status, assigned date, in-sync profile id) of a device, from its effective profile and the delay."""
+def _status(tenant, device, when=None):
+    """(status, assigned date, id of the profile the Autopilot program holds) of a device at ``when`` (default now),
+    from its effective profile and the two delays (module docstring)."""
+    when = _now(tenant) if when is None else when
     intended = device.get("_intended")
+    held = device.get("_held")
+    if held is not None and tenant.get(PROFILES, held) is None:
+        held = None
     if not intended or tenant.get(PROFILES, intended) is None:
         return "notAssigned", ZERO_DATE, None
-    ready = (device.get("_since") or 0) + _setting(tenant, "profile_assignment_delay", 5)
-    if _now(tenant) < ready:
-        return "pending", ZERO_DATE, None
-    return "assignedInSync", tenant.clock.iso(ready), intended
+    assigned = (device.get("_since") or 0) + tenant.delay("profile_assignment_delay")
+    if when < assigned:
+        return "pending", ZERO_DATE, held
+    if when < assigned + tenant.delay("profile_sync_delay"):
+        return ("assignedOutOfSync" if held else "assignedUnkownSyncState"), tenant.clock.iso(assigned), held
+    return "assignedInSync", tenant.clock.iso(assigned), intended
 
 
 def render_device(req, tenant, device):
@@ -438,6 +487,7 @@ def _set_group_tag(tenant, device, tag):
     device["groupTag"] = tag
     entra = _entra(tenant, device)
     if entra is not None:
+        directory.object_changed(tenant, entra, public(entra))
         entra["physicalIds"] = [p for p in entra.get("physicalIds", []) if not p.lower().startswith("[orderid]:")]
         if tag:
             entra["physicalIds"].append("[OrderId]:%s" % tag)
@@ -468,14 +518,14 @@ def import_devices(req, tenant):
         check_props(item, IMPORT_TABLE, "importedWindowsAutopilotDeviceIdentity")
     records = _add_records(tenant, items)
     body = {"@odata.context": "https://graph.microsoft.com/%s/$metadata#Collection(microsoft.graph.importedWindowsAutopilotDeviceIdentity)"
-            % req.version, "value": [_render_import(r) for r in records]}
+            % req.version, "value": [_write_answer(tenant, r) for r in records]}
     return Response(200, body)
 
 
 @route("POST", IMPORT_BASE, permissions=RW)
 def create_import(req, tenant):
     record = _add_records(tenant, [req.json_body()])[0]
-    return entity_response(req, _render_import(record), context=req.path.strip("/"), status=201)
+    return entity_response(req, _write_answer(tenant, record), context=req.path.strip("/"), status=201)
 
 
 @route("GET", IMPORT_BASE, permissions=READ)
@@ -536,13 +586,40 @@ def get_device(req, tenant, device_id):
 @route("DELETE", DEVICE_BASE + "/{device_id}", permissions=RW)
 def delete_device(req, tenant, device_id):
     device = _device(tenant, device_id)
-    tenant.remove(DEVICES, device_id)
+    if device.get("_deleting_until") is not None:
+        return no_content()  # a deletion is under way: nothing changes (module docstring)
+    if device.get("userPrincipalName") and tenant.settings.get("delete_refused_with_user"):
+        raise intune_error(req, "An error has occurred")
+    delay = tenant.delay("device_deletion_delay")
+    if delay <= 0:
+        _remove_device(tenant, device)
+    else:
+        device["_deleting_until"] = _now(tenant) + delay
+        _cache(tenant).pop("deletions_of", None)
+    return no_content()
+
+
+def _remove_device(tenant, device):
+    tenant.remove(DEVICES, device["id"])
     if device.get("_entra_id"):
         tenant.remove("devices", device["_entra_id"])
     for profile in tenant.set(PROFILES).values():
-        if device_id in profile.get("_device_ids", ()):
-            profile["_device_ids"].remove(device_id)
-    return no_content()
+        if device["id"] in profile.get("_device_ids", ()):
+            profile["_device_ids"].remove(device["id"])
+
+
+def deletion_tick(tenant):
+    """Finish the deletions whose time has come. O(1) until the next one is due."""
+    devices = tenant.set(DEVICES)
+    cache = _cache(tenant)
+    now = _now(tenant)
+    if cache.get("deletions_of") is devices and (cache.get("next_deletion") is None or now < cache["next_deletion"]):
+        return
+    for device in [d for d in devices.values() if d.get("_deleting_until") is not None and d["_deleting_until"] <= now]:
+        _remove_device(tenant, device)
+    cache["deletions_of"] = devices
+    cache["next_deletion"] = min((d["_deleting_until"] for d in devices.values() if d.get("_deleting_until") is not None),
+                                 default=None)
 
 
 @route("POST", DEVICE_BASE + "/{device_id}/assignUserToDevice", permissions=RW)
@@ -589,8 +666,8 @@ def update_properties(req, tenant, device_id):
 def _profile_nav(req, tenant, device_id, which):
     device = _device(tenant, device_id)
     refresh(tenant, since=_cache(tenant).get("last_refresh"), devices=[device])
-    status, _assigned, in_sync = _status(tenant, device)
-    profile_id = device.get("_intended") if which == "intendedDeploymentProfile" else in_sync
+    _status_now, _assigned, held = _status(tenant, device)
+    profile_id = device.get("_intended") if which == "intendedDeploymentProfile" else held
     profile = tenant.get(PROFILES, profile_id) if profile_id else None
     if profile is None:
         raise not_found(which, device_id)
@@ -654,7 +731,7 @@ def sync(req, tenant):
         raise intune_error(req, "Too many requests: a sync was triggered less than %d seconds ago." % int(interval),
                            status=429, code="TooManyRequests", headers=headers)
     entity["_last_trigger"] = now
-    entity["_sync_until"] = now + _setting(tenant, "sync_duration", 10)
+    entity["_sync_until"] = now + tenant.delay("sync_duration")
     entity["_syncs"] = (entity.get("_syncs") or [])[-19:] + [[now, entity["_sync_until"]]]
     if tenant.settings.get("devices_listed_after_sync"):
         _reveal_after_sync(tenant, now, entity["_sync_until"])
@@ -665,7 +742,7 @@ def sync(req, tenant):
 
 def register(tenant):
     """Install the tickers (idempotent; also after a state load)."""
-    for ticker in (import_tick, profile_tick, sync_tick):
+    for ticker in (import_tick, profile_tick, sync_tick, deletion_tick):
         if ticker not in tenant.tickers:
             tenant.tickers.append(ticker)
 

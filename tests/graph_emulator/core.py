@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .profiles import DEFAULTS
+
 READ_METHODS = frozenset(("GET", "HEAD"))
 
 
@@ -203,10 +205,16 @@ class Tenant:
     def set(self, name):
         return self.sets.setdefault(name, {})
 
+    def delay(self, name):
+        """Setting ``name``, a delay in the service's seconds, in seconds of the emulator's clock: divided by
+        ``settings['time_scale']`` (profiles.py). Dates stay on the clock; only how long the service takes shrinks."""
+        value = self.settings.get(name, DEFAULTS.get(name))
+        return float(value or 0) / float(self.settings.get("time_scale") or 1)
+
     def add(self, set_name, entity, replicate=True):
         """Store ``entity`` (it must carry an ``id``); with ``replicate`` it stays out of lists and
         filters for ``settings['replication_delay']`` seconds, as a new directory object does."""
-        delay = float(self.settings.get("replication_delay", 0)) if replicate else 0.0
+        delay = self.delay("replication_delay") if replicate else 0.0
         entity["_visible_at"] = self.clock.now() + delay
         self.set(set_name)[entity["id"]] = entity
         return entity

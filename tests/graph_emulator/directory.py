@@ -20,11 +20,33 @@ Sources (microsoftgraph/microsoft-graph-docs-contrib, api-reference/v1.0 unless 
   device-get.md (also ``/devices(deviceId='{deviceId}')``).
 * Permissions: the tables on the same pages (least to most privileged).
 
-Dynamic groups: members are evaluated live by rules.py against ``tenant.set('devices')`` /
+Dynamic groups: members are evaluated by rules.py against ``tenant.set('devices')`` /
 ``tenant.set('users')`` while processing is ``On``; ``Paused`` freezes the members as last evaluated.
 Members of a dynamic group cannot be added or removed by hand (groups-overview.md: membership is
 managed by the rule); the emulator answers that with 400 ``Request_BadRequest`` (exact wording not
 documented).
+
+Processing takes time (settings in service seconds, scaled; both 0 in the best case, where rules are evaluated on
+every read). Entra processes dynamic groups asynchronously: "Changes to membership typically process within a few
+hours ... Processing can take more than 24 hours" (MicrosoftDocs/entra-docs docs/identity/users/
+manage-dynamic-group.md); small directories see changes "in less than a few minutes" (MicrosoftDocs/azure-docs
+groups-troubleshooting.md). The beta resource membershipRuleProcessingStatus (api-reference/beta/resources/
+membershipruleprocessingstatus.md) names the states: ``NotStarted`` "Group has been created or updated, and awaiting
+processing", ``Running``, ``Succeeded`` "Processing has completed. Incremental object changes are processed
+perpetually", ``Failed``. The emulator's model:
+
+* creating a dynamic group, changing its rule or its groupTypes, or turning processing back ``On`` starts a
+  processing run of ``membership_processing_delay``: ``NotStarted`` for its first half, ``Running`` for the second
+  (the split is the emulator's choice), then ``Succeeded``. Until it ends the group shows the members it had before
+  (none for a new group); at the end the rule is evaluated against every object as it is then;
+* after that, a change to a device or user (created, group tag and thus ``physicalIds`` changed) reaches the group
+  ``membership_update_delay`` after it happened; until then the group sees the object as it was (a new object:
+  not at all). Objects planted through the control API count as existing before any group (no delay). Objects
+  deleted leave at once (a deleted directory object cannot be a member);
+* ``membershipRuleProcessingStatus`` (beta only, returned only on ``$select``, null for groups that are not dynamic or
+  whose processing is ``Paused``, as the beta group resource says) carries ``status``, ``lastMembershipUpdated``
+  (the end of the last run, or of the last incremental change that altered the membership) and ``errorMessage``
+  (null: rules are validated when written, so no run fails). ``$filter`` on it is not modelled.
 """
 
 import copy
@@ -80,10 +102,86 @@ def find_user(tenant, upn):
     return None
 
 
+def _seen(entity, processed_at, lag, now):
+    """``entity`` as dynamic processing sees it now: the current object, or ``_before`` (None: not yet seen) while
+    its last change is younger than ``lag`` and happened after the group's last processing run ended."""
+    changed = entity.get("_changed_at")
+    if changed is None or changed + lag <= now or (processed_at is not None and changed <= processed_at):
+        return entity
+    return entity.get("_before")
+
+
 def _rule_members(tenant, group):
+    now = tenant.clock.now()
+    processed_at = group.get("_processed_at")
+    if processed_at is not None and now < processed_at:
+        return set(group.get("_members_meanwhile", []))
     ast, kind = rules.parse(group["membershipRule"])
     pool = tenant.set("devices" if kind == "device" else "users").values()
-    return {entity["id"] for entity in pool if rules.evaluate(ast, entity)}
+    lag = tenant.delay("membership_update_delay")
+    out = set()
+    for entity in pool:
+        seen = _seen(entity, processed_at, lag, now)
+        if seen is not None and rules.evaluate(ast, seen):
+            out.add(entity["id"])
+    return out
+
+
+def _start_processing(tenant, group, meanwhile):
+    """A processing run of the group's rule starts now; ``meanwhile``: the member ids shown until it ends."""
+    now = tenant.clock.now()
+    previous = group.get("_processed_at")
+    if previous is not None and previous <= now:  # what lastMembershipUpdated shows until this run ends
+        group["_last_run_end"] = tenant.clock.iso(previous)
+    group["_processing_from"] = now
+    group["_processed_at"] = now + tenant.delay("membership_processing_delay")
+    group["_members_meanwhile"] = sorted(meanwhile)
+
+
+def object_changed(tenant, entity, before, when=None):
+    """A device or user was created (``before`` None) or changed (``before``: its public properties before the change)
+    at ``when`` (default now); dynamic groups see it ``membership_update_delay`` later (the module docstring)."""
+    lag = tenant.delay("membership_update_delay")
+    if lag <= 0:
+        return
+    when = tenant.clock.now() if when is None else when
+    changed = entity.get("_changed_at")
+    if changed is None or changed + lag <= when:  # the previous change is processed: it is what groups saw so far
+        entity["_before"] = before
+    entity["_changed_at"] = when
+
+
+def processing_status(tenant, group):
+    """The group's ``membershipRuleProcessingStatus`` (beta resources/membershipruleprocessingstatus.md), or None."""
+    if not is_dynamic(group) or group.get("membershipRuleProcessingState") != "On":
+        return None
+    now = tenant.clock.now()
+    processed_at = group.get("_processed_at")
+    if processed_at is not None and now < processed_at:
+        started = group["_processing_from"]
+        status = "NotStarted" if now < started + (processed_at - started) / 2.0 else "Running"
+        return {"status": status, "lastMembershipUpdated": group.get("_last_run_end"), "errorMessage": None}
+    if processed_at is None:
+        return {"status": "Succeeded", "lastMembershipUpdated": group.get("createdDateTime"), "errorMessage": None}
+    updated = processed_at
+    lag = tenant.delay("membership_update_delay")
+    ast, kind = rules.parse(group["membershipRule"])
+    for entity in tenant.set("devices" if kind == "device" else "users").values():
+        changed = entity.get("_changed_at")
+        if changed is None or changed <= processed_at or changed + lag > now or changed + lag <= updated:
+            continue
+        before = entity.get("_before")
+        if (before is not None and rules.evaluate(ast, before)) != rules.evaluate(ast, entity):
+            updated = changed + lag
+    return {"status": "Succeeded", "lastMembershipUpdated": tenant.clock.iso(updated), "errorMessage": None}
+
+
+def _with_processing_status(req, tenant, groups):
+    """Beta answers with ``membershipRuleProcessingStatus`` when ``$select`` asks for it (it is returned only then)."""
+    wanted = {name.strip() for name in str(req.query.get("$select") or "").split(",")}
+    if req.version != "beta" or "membershipRuleProcessingStatus" not in wanted:
+        return groups
+    return [dict(group, membershipRuleProcessingStatus=processing_status(tenant, group)) for group in groups]
 
 
 def is_dynamic(group):
@@ -284,7 +382,8 @@ def count_groups(req, tenant):
 
 @route("GET", "/groups", permissions=READ_GROUP)
 def list_groups(req, tenant):
-    return odata.list_response(req, tenant, tenant.listed("groups"), directory=True, context="groups")
+    return odata.list_response(req, tenant, _with_processing_status(req, tenant, tenant.listed("groups")),
+                               directory=True, context="groups")
 
 
 @route("POST", "/groups", permissions=CREATE_GROUP)
@@ -313,6 +412,9 @@ def create_group(req, tenant):
         "_members": members, "_owners": owners,
     }
     _normalise(group)
+    if is_dynamic(group) and group["membershipRuleProcessingState"] == "On":
+        _start_processing(tenant, group, ())
+    group["_intune_known_at"] = tenant.clock.now() + tenant.delay("group_assignment_delay")  # enrollment.py docstring
     tenant.add("groups", group)
     return created(dict({"@odata.context": odata.context_url(req, "groups/$entity")}, **public(group)))
 
@@ -326,7 +428,7 @@ def _group(tenant, group_id):
 
 @route("GET", "/groups/{group_id}", permissions=READ_GROUP)
 def get_group(req, tenant, group_id):
-    return odata.entity_response(req, _group(tenant, group_id), context="groups")
+    return odata.entity_response(req, _with_processing_status(req, tenant, [_group(tenant, group_id)])[0], context="groups")
 
 
 @route("PATCH", "/groups/{group_id}", permissions=WRITE_GROUP)
@@ -335,11 +437,15 @@ def update_group(req, tenant, group_id):
     body = req.json_body()
     _check_group_body(body, creating=False, current=public(group))
     was_dynamic_on = is_dynamic(group) and group.get("membershipRuleProcessingState") == "On"
-    frozen = member_ids(tenant, group_id) if was_dynamic_on else None
+    rule_before = (is_dynamic(group), group.get("membershipRule"), group.get("membershipRuleProcessingState"))
+    frozen = member_ids(tenant, group_id)
     group.update(copy.deepcopy(body))
     _normalise(group)
     if was_dynamic_on and group.get("membershipRuleProcessingState") == "Paused":
         group["_members"] = sorted(frozen)
+    rule_after = (is_dynamic(group), group.get("membershipRule"), group.get("membershipRuleProcessingState"))
+    if rule_after != rule_before and rule_after[0] and rule_after[2] == "On":
+        _start_processing(tenant, group, frozen)
     return no_content()
 
 

@@ -39,6 +39,18 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   with exclusions is refused (memdocs autopilot/profiles.md: "All Devices" does not support exclusions); an ESP takes
   only filters on osVersion/operatingSystemSKU/enrollmentProfileName (memdocs windows-enrollment-status.md); the same
   target twice, or a group both included and excluded, is refused. Assignment ids are fresh GUIDs (undocumented).
+* A group created through Graph is unknown to Intune's assignment service for ``settings['group_assignment_delay']``
+  service seconds (realistic 300, best case 0): an assignment naming it as an include or exclusion target (ESP
+  ``assign``, Autopilot profile ``assignments`` POST) is refused. Microsoft documents neither the delay nor the
+  answer. Field reports show the delay for other services that consume new Entra groups (kayasax/EasyPIM issue 22:
+  5 to more than 30 seconds; microsoftgraph/msgraph-bicep-types issue 193: minutes; Microsoft365DSC PR 7167: a new
+  group not yet replicated to the Graph endpoint in use), and show that Intune's front end refuses an assignment it
+  will not make with 400 ``BadRequest`` whose JSON-in-message text is only "An error has occurred"
+  (terraprovider/terraform-provider-microsoft365wp issue 12, an ``assign`` right after creating the profile;
+  okieselbach/Intune issue 23 for ``assignUserToDevice``). No public report quotes Intune's answer for a group it
+  does not know yet, so the emulator answers that generic form: a client must retry a 400 on an assignment to a
+  group it created moments before, and cannot tell it from another refusal by the text. Groups planted through the
+  control API are known at once.
 * ``$expand=assignments`` works on the list and on GET by id (what Intune tools use to read assignments in one call).
 * PATCH answers 200 with the entity (graph-api.md 1.3 "200 + updated entity per docs"), validates types, enum values
   and unknown properties (400; without ``@odata.type`` the body is read as the base type, so derived-type properties
@@ -196,8 +208,11 @@ def normalize_target(req, tenant, target, allowed=TARGET_TYPES):
     out = {"@odata.type": full_type(type_name)}
     if "groupId" in table:
         group_id = target.get("groupId")
-        if not group_id or tenant.get("groups", group_id) is None:
+        group = tenant.get("groups", group_id) if group_id else None
+        if group is None:
             raise intune_error(req, "Group '%s' was not found in the directory." % group_id)
+        if tenant.clock.now() < group.get("_intune_known_at", 0):
+            raise intune_error(req, "An error has occurred")  # a group Intune does not know yet (module docstring)
         out["groupId"] = group_id
     filter_id = target.get("deviceAndAppManagementAssignmentFilterId") or None
     filter_type = target.get("deviceAndAppManagementAssignmentFilterType") or "none"

@@ -148,8 +148,8 @@ class Emulator:
 
     Keyword arguments: ``host``, ``port``, ``state`` (JSON file loaded at start if present, saved at
     stop), ``request_log`` (JSON Lines file), ``workdir`` (for ca.pem etc.; a temporary directory by
-    default) and tenant settings (``page_size``, ``replication_delay``, ``import_delay``, ``latency_ms``,
-    ``fault_rate``, ``throttle``, ``seed`` ...).
+    default) and tenant settings (``profile`` = ``realistic`` or ``best-case``, ``time_scale``, ``page_size``,
+    ``replication_delay``, ``import_delay``, ``latency_ms``, ``fault_rate``, ``throttle``, ``seed`` ...; profiles.py).
     """
 
     def __init__(self, host="127.0.0.1", port=0, state=None, request_log=None, workdir=None, **settings):
@@ -207,7 +207,8 @@ class Emulator:
     def ready_line(self):
         return {"url": self.url, "ca_path": self.ca_path, "tenant_id": self.tenant_id, "client_id": self.client_id,
                 "client_secret": self.client_secret, "cert_client_id": self.cert_client_id, "cert_path": self.cert_path,
-                "cert_thumbprint": self.cert_thumbprint, "authority": self.authority, "pid": os.getpid()}
+                "cert_thumbprint": self.cert_thumbprint, "authority": self.authority, "pid": os.getpid(),
+                "profile": self.app.tenant.settings["profile"]}
 
     def stop(self):
         if self.server is None:

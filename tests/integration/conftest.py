@@ -15,7 +15,7 @@ def collections_path(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def emulator(tmp_path_factory):
-    """One emulator per pytest process (per xdist worker), default command line."""
+    """One emulator per pytest process (per xdist worker), default command line (harness.DEFAULT_PROFILE)."""
     emu = harness.start_emulator(workdir=tmp_path_factory.mktemp('emulator'))
     yield emu
     emu.stop()
@@ -23,17 +23,34 @@ def emulator(tmp_path_factory):
 
 @pytest.fixture
 def start_emulator(tmp_path_factory):
-    """Factory: ``start_emulator('--throttle', ...)`` -> a new Emulator, stopped after the test."""
+    """Factory: ``start_emulator('--throttle', ..., profile=None)`` -> a new Emulator, stopped after the test."""
     started = []
 
-    def start(*args):
-        emu = harness.start_emulator(*args, workdir=tmp_path_factory.mktemp('emulator'))
+    def start(*args, profile=None):
+        emu = harness.start_emulator(*args, workdir=tmp_path_factory.mktemp('emulator'), profile=profile)
         started.append(emu)
         return emu
 
     yield start
     for emu in started:
         emu.stop()
+
+
+@pytest.fixture(autouse=True)
+def batch_writes_have_bodies():
+    """Suite-wide (issue 13): after each test, no emulator the harness started logged, during the test, a write
+    inside $batch without a body and a Content-Type (Graph refuses the whole batch). Fails the test at teardown,
+    naming each offending request; emulators already stopped are checked one last time and then forgotten."""
+    yield
+    found = []
+    for emu in list(harness.STARTED):
+        found += ['%s: %s' % (emu.url, line) for line in harness.batch_writes_without_body(emu.new_log_entries())]
+        if emu.proc.poll() is not None:
+            harness.STARTED.remove(emu)
+    if found:
+        pytest.fail('Graph refuses a POST, PATCH or PUT inside $batch without a body and a Content-Type header, and the '
+                    'whole batch with it (tests/graph_emulator/batch.py); this test sent:\n  ' + '\n  '.join(found),
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -10,8 +10,15 @@ Fixtures (defined in ``conftest.py`` next to this file):
     of one pytest process (one per xdist worker): tests that need a known tenant call
     ``emulator.reset()`` / ``emulator.seed(...)`` first, or use ``start_emulator``.
 ``start_emulator``
-    factory: ``start_emulator('--throttle', '--import-delay', '0')`` starts another emulator with
-    extra CLI arguments; it is stopped (SIGTERM) when the test ends.
+    factory: ``start_emulator('--throttle', '--import-delay', '0', profile='realistic')`` starts another
+    emulator with extra CLI arguments; it is stopped (SIGTERM) when the test ends.
+
+Profiles (tests/graph_emulator/profiles.py): every emulator the harness starts runs on :data:`DEFAULT_PROFILE`
+unless ``profile=`` (or a ``--profile`` argument) names another, and the environment variable
+``INTUNE_EMULATOR_PROFILE`` replaces that default for a whole run
+(``INTUNE_EMULATOR_PROFILE=realistic pytest tests/integration/test_x.py``). ``emulator.reset(profile=...,
+**settings)`` gives a test a fresh tenant on either profile, with settings over it; ``emulator.reset()`` goes
+back to the profile the emulator started with. ``emulator.profile`` names it.
 ``run_playbook``
     ``run_playbook(playbook, check=False, diff=False, extra_vars=None, tags=None, env_extra=None,
     inventory=None, verbosity=0, emulator=None)`` -> :class:`PlaybookResult`. Runs the venv's
@@ -23,6 +30,11 @@ Fixtures (defined in ``conftest.py`` next to this file):
 Helpers: ``emulator.mark()`` / ``emulator.writes_since(mark)`` (Graph write requests since a mark,
 to prove check mode writes nothing), ``emulator.reset()``, ``.seed(objects)``, ``.advance(seconds)``,
 ``.state()``, ``.requests()``; :func:`assert_no_secret` and :func:`find_jwts` for output checks.
+
+Suite-wide check (conftest.py, after every test): :func:`batch_writes_without_body` over what each emulator the
+harness started (:data:`STARTED`) logged during the test; a write inside ``$batch`` without a body and a
+Content-Type fails the test that sent it, naming the request (Graph refuses such a batch as a whole; see
+tests/graph_emulator/batch.py).
 
 The emulator's command line and ready line are the contract of issue 2, item 6:
 ``python -m tests.graph_emulator --port 0 --request-log FILE [...]`` prints one JSON line
@@ -48,9 +60,14 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CALLBACK_DIR = Path(__file__).resolve().parent / 'callback_plugins'
 WRITE_METHODS = frozenset(('POST', 'PATCH', 'PUT', 'DELETE'))
+BODY_METHODS = frozenset(('POST', 'PATCH', 'PUT'))  # the writes Graph refuses inside $batch without a body
 GRAPH_PREFIXES = ('/beta/', '/v1.0/', '/beta?', '/v1.0?')
 JWT_RE = re.compile(r'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.')
 READY_TIMEOUT = 60
+# The profile of the emulators the harness starts. best-case until the modules handle the realistic profile's
+# delays and refusals; the emulator's own default (python -m tests.graph_emulator) is realistic.
+DEFAULT_PROFILE = 'best-case'
+PROFILE_ENV = 'INTUNE_EMULATOR_PROFILE'
 DEFAULT_INVENTORY = {
     'all': {
         'hosts': {
@@ -66,6 +83,10 @@ DEFAULT_INVENTORY = {
 _SCRUBBED_PREFIXES = ('ANSIBLE_', 'AZURE_', 'INTUNE_', 'MSAL_')
 _SCRUBBED = frozenset(('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
                        'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'))
+
+
+# Every Emulator start_emulator started in this process, for the suite-wide request-log check (conftest.py).
+STARTED = []
 
 
 class HarnessError(AssertionError):
@@ -91,10 +112,12 @@ class Emulator:
         self.tenant_id = info['tenant_id']
         self.client_id = info['client_id']
         self.client_secret = info['client_secret']
+        self.profile = info.get('profile')
         # One token cache per emulator: tokens are only valid at the emulator that issued them.
         self.cache_home = self.workdir / 'xdg-cache'
         self.cache_home.mkdir(exist_ok=True)
         self._http = None
+        self._log_offset = 0
 
     # -- process ----------------------------------------------------------------------------------
     def stop(self, timeout=15):
@@ -154,9 +177,12 @@ class Emulator:
             return None
         return response.json()
 
-    def reset(self):
-        """Back to a freshly seeded tenant."""
-        return self.control('POST', 'reset')
+    def reset(self, profile=None, **settings):
+        """Back to a freshly seeded tenant: on ``profile`` (default: the one the emulator started with), with
+        ``settings`` (tenant settings such as ``page_size=5``) over it."""
+        if profile is not None:
+            settings['profile'] = profile
+        return self.control('POST', 'reset', {'settings': settings})
 
     def seed(self, objects):
         """Add objects to the tenant (the shape the emulator's ``/_emulator/seed`` documents)."""
@@ -186,6 +212,18 @@ class Emulator:
                 if line:
                     entries.append(json.loads(line))
         return entries
+
+    def new_log_entries(self):
+        """The entries logged since the previous call (the first call: since the start); reads only the new part
+        of the file, so a check after every test costs what that test logged."""
+        if not self.request_log.exists():
+            return []
+        with self.request_log.open('rb') as handle:
+            handle.seek(self._log_offset)
+            data = handle.read()
+        complete = data.rfind(b'\n') + 1
+        self._log_offset += complete
+        return [json.loads(line) for line in data[:complete].splitlines() if line.strip()]
 
     def mark(self):
         """A position in the request log; pass it to :meth:`writes_since` / :meth:`requests_since`."""
@@ -239,6 +277,36 @@ def is_graph_write(entry):
     return True
 
 
+def batch_writes_without_body(entries):
+    """One line per POST, PATCH or PUT inside a logged ``$batch`` that lacks a body or a Content-Type header.
+
+    Graph refuses them, and the whole batch with them (microsoftgraph/msgraph-sdk-dotnet issue 2628,
+    Softeria/ms-365-mcp-server issue 677 and PR 683; tests/graph_emulator/batch.py). Each line names the
+    ``$batch`` request (log ``seq`` and ``request-id``) and the item.
+    """
+    found = []
+    for entry in entries:
+        if (entry.get('method') or '').upper() != 'POST' or not _is_batch(entry):
+            continue
+        body = entry.get('request_body')
+        items = body.get('requests') if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else ():
+            method = str(item.get('method') or '').upper() if isinstance(item, dict) else ''
+            if method not in BODY_METHODS:
+                continue
+            typed = any(str(key).lower() == 'content-type' for key in (item.get('headers') or {}))
+            if item.get('body') is None:
+                problem = 'has no body' if typed else 'has no body and no Content-Type'
+            elif not typed:
+                problem = 'has no Content-Type'
+            else:
+                continue
+            found.append('%s %s (log seq %s, request-id %s) item %s: %s %s %s' % (
+                entry['method'], entry.get('path'), entry.get('seq'), entry.get('request_id'), item.get('id'), method,
+                item.get('url'), problem))
+    return found
+
+
 def _drain(stream, first_line, sink_path):
     """Read the ready line for the starter, then keep the pipe empty so the emulator never blocks."""
     try:
@@ -251,18 +319,22 @@ def _drain(stream, first_line, sink_path):
             sink.flush()
 
 
-def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIMEOUT):
-    """Start ``python -m tests.graph_emulator --port 0 --request-log <workdir>/requests.jsonl *args``.
+def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIMEOUT, profile=None):
+    """Start ``python -m tests.graph_emulator --port 0 --request-log <workdir>/requests.jsonl --profile P *args``.
 
-    Returns an :class:`Emulator` once the ready line arrived. The caller stops it with ``.stop()``.
+    ``P`` is ``profile``, else ``$INTUNE_EMULATOR_PROFILE``, else :data:`DEFAULT_PROFILE`; a ``--profile`` among
+    ``args`` wins. Returns an :class:`Emulator` once the ready line arrived. The caller stops it with ``.stop()``.
     """
+    args = [str(arg) for arg in args]
+    if '--profile' not in args:
+        args = ['--profile', profile or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE] + args
     workdir = Path(workdir or tempfile.mkdtemp(prefix='intune-emulator-'))
     workdir.mkdir(parents=True, exist_ok=True)
     request_log = workdir / 'requests.jsonl'
     stderr_path = workdir / 'emulator.stderr'
     stdout_path = workdir / 'emulator.stdout'
     cmd = [python or sys.executable, '-m', 'tests.graph_emulator', '--port', '0',
-           '--request-log', str(request_log)] + [str(arg) for arg in args]
+           '--request-log', str(request_log)] + args
     env = dict((k, v) for k, v in os.environ.items() if k not in _SCRUBBED)
     env['PYTHONUNBUFFERED'] = '1'
     with open(stderr_path, 'w') as stderr:
@@ -292,7 +364,9 @@ def start_emulator(*args, workdir=None, python=None, cwd=None, timeout=READY_TIM
     missing = [key for key in ('url', 'ca_path', 'tenant_id', 'client_id', 'client_secret') if key not in info]
     if missing:
         fail('emulator ready line lacks %s: %r' % (', '.join(missing), line[:500]))
-    return Emulator(proc, info, workdir, request_log, stderr_path, stdout_path)
+    emulator = Emulator(proc, info, workdir, request_log, stderr_path, stdout_path)
+    STARTED.append(emulator)
+    return emulator
 
 
 # --------------------------------------------------------------------------------------------------

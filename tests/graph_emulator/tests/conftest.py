@@ -2,9 +2,11 @@
 
 Fixtures:
 
-``emulator_server``  session-wide :class:`tests.graph_emulator.Emulator` (started once, in-process thread)
+``emulator_server``  session-wide :class:`tests.graph_emulator.Emulator` on the best-case profile (started once,
+                     in-process thread): most tests check one behaviour at a time, without the service's delays
 ``emulator``         the same emulator reset to a fresh seeded tenant before each test (faults, throttle
-                     windows and the in-memory request log cleared); use ``emulator.tenant`` to check state
+                     windows and the in-memory request log cleared); use ``emulator.tenant`` to check state;
+                     ``emulator.app.reset({"profile": "realistic"})`` switches the test to the realistic profile
 ``graph``            a :class:`GraphClient` for v1.0 with a fresh token of the default app
 ``graph_beta``       the same for beta
 ``make_graph``       factory: ``make_graph(version="beta", token=None, client_id=None, secret=None)``
@@ -87,7 +89,7 @@ class GraphClient:
 
 @pytest.fixture(scope="session")
 def emulator_server():
-    with Emulator() as emu:
+    with Emulator(profile="best-case") as emu:
         yield emu
 
 

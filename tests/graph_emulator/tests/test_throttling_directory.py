@@ -16,7 +16,7 @@ import types
 import pytest
 
 from tests.graph_emulator import core
-from tests.graph_emulator.app import DEFAULT_SETTINGS
+from tests.graph_emulator.profiles import DEFAULTS as DEFAULT_SETTINGS
 from tests.graph_emulator.behaviours import Throttle
 
 from .test_directory import security_group
