@@ -103,7 +103,9 @@ def plan(steps):
                 row["steps"].append(name)
             if method == "GET" and row["read"] is None:
                 row["read"] = (method, path, api)
-    return list(rows.values())
+    # "Group.Create or Group.ReadWrite.All" is implied when Group.ReadWrite.All is needed anyway.
+    return [row for key, row in rows.items()
+            if " or " not in key or not any(choice.strip() in rows for choice in key.split(" or "))]
 
 
 def is_not_licensed(error):
@@ -173,13 +175,10 @@ def intune_status(rows):
 
 def report(token_line, rows):
     """The table an operator reads: one line per check, what is ready and what to fix."""
-    width = max([len("permission")] + [len(r["permission"]) for r in rows])
-    lines = ["%-*s  %-12s  %-24s  %s" % (width, "check", "status", "steps", "how it was checked / what to fix"),
-             "%-*s  %-12s  %-24s  %s" % (width, "token", token_line[0], "-", token_line[1])]
+    table = [("check", "status", "steps", "how it was checked / what to fix"), ("token", token_line[0], "-", token_line[1])]
     intune = intune_status(rows)
     if intune:
-        lines.append("%-*s  %-12s  %-24s  %s" % (width, "Intune", intune[0], "-", intune[1]))
-    for row in rows:
-        lines.append("%-*s  %-12s  %-24s  %s" % (width, row["permission"], row["status"], ", ".join(row["steps"]),
-                                                 row["detail"]))
-    return lines
+        table.append(("Intune", intune[0], "-", intune[1]))
+    table += [(r["permission"], r["status"], ", ".join(r["steps"]), r["detail"]) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(3)]
+    return ["%-*s  %-*s  %-*s  %s" % (widths[0], a, widths[1], b, widths[2], c, d) for a, b, c, d in table]
