@@ -14,11 +14,15 @@ real ansible-playbook:
 2. the same task again (a no-op: every device registered; must send no write);
 3. one task importing N other devices with ``cleanup_import_records: false`` (the clean-up alone is
    N/20 ``$batch`` requests and N writes against Intune's 100 writes per 20 s);
-4. one task per device (a loop) for a sample of S other devices.
+4. one task per device (a loop) for a sample of S other devices;
+5. with a deployment profile assigned to all devices and a service-side assignment delay of D seconds
+   (``--assignment-delay``, several minutes), one task of N new devices with ``wait_for: profile_assigned``,
+   once with the clean-up and once without: the clean-up runs while the task waits, so both take about D.
 
 For each it prints Graph HTTP requests (the ``$batch`` POST counts once; token and discovery calls are not
 Graph requests and are listed apart), Graph operations (each inner request of a ``$batch`` counted), writes,
-throttled answers, and wall time, per device.
+throttled answers, wall time, per device, and the time over the write floor (the run's writes at Intune's
+100 writes per 20 s, i.e. writes / 5 per second: no run that sends them can be faster).
 """
 
 import argparse
@@ -81,9 +85,15 @@ def measure(emulator, collections_path, playbook, devices):
 
 def row(label, f):
     n = f["devices"]
-    return "%-34s %8d %9.1f %10d %9.3f %11d %7d %9d %9.3f" % (
+    floor = f["writes"] / 5.0
+    return "%-34s %8d %9.1f %10d %9.3f %11d %7d %9d %9.3f %7.1f %7s" % (
         label, n, f["seconds"], f["graph_requests"], f["graph_requests"] / float(n), f["graph_operations"], f["writes"],
-        f["throttled"], f["seconds"] / float(n))
+        f["throttled"], f["seconds"] / float(n), floor, "%.2f" % (f["seconds"] / floor) if floor else "-")
+
+
+def import_task(csv_path, poll_interval, **extra):
+    return play([{"name": "Import", "intune.autopilot.autopilot_device": dict({
+        "csv_path": str(csv_path), "poll_interval": poll_interval, "wait_timeout": 3000}, **extra)}])
 
 
 def main():
@@ -93,6 +103,7 @@ def main():
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--poll-interval", type=int, default=5)
+    parser.add_argument("--assignment-delay", type=int, default=300, help="seconds until Intune assigns a new device's profile")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
@@ -103,16 +114,14 @@ def main():
         serials = ["BENCH%05d" % i for i in range(args.devices)]
         csv_path = work / "devices.csv"
         write_csv(csv_path, serials)
-        bulk = play([{"name": "Import", "intune.autopilot.autopilot_device": {
-            "csv_path": str(csv_path), "poll_interval": args.poll_interval, "wait_timeout": 3000}}])
+        bulk = import_task(csv_path, args.poll_interval)
         one = measure(emulator, collections_path, bulk, args.devices)
         noop = measure(emulator, collections_path, bulk, args.devices)
 
         kept_csv = work / "devices-kept.csv"
         write_csv(kept_csv, ["KEEP%05d" % i for i in range(args.devices)])
-        kept = measure(emulator, collections_path, play([{"name": "Import", "intune.autopilot.autopilot_device": {
-            "csv_path": str(kept_csv), "poll_interval": args.poll_interval, "wait_timeout": 3000,
-            "cleanup_import_records": False}}]), args.devices)
+        kept = measure(emulator, collections_path, import_task(kept_csv, args.poll_interval, cleanup_import_records=False),
+                       args.devices)
 
         sample = [{"serial_number": "SAMPLE%03d" % i, "hardware_identifier": hwid("SAMPLE%03d" % i)} for i in range(args.sample)]
         per_device = play([{"name": "Import one", "intune.autopilot.autopilot_device": {
@@ -120,27 +129,45 @@ def main():
             "group_tag": "Bench", "poll_interval": 1, "wait_timeout": 600}, "loop": sample,
             "loop_control": {"label": "{{ item.serial_number }}"}}])
         each = measure(emulator, collections_path, per_device, args.sample)
+
+        profile = harness.run_playbook(play([{"name": "Profile for every device", "intune.autopilot.autopilot_profile": {
+            "display_name": "Bench profile", "assignments": [{"all_devices": True}]}}]),
+            emulator=emulator, collections_path=collections_path, timeout=600)
+        profile.assert_ok()
+        emulator.control("PATCH", "settings", {"profile_assignment_delay": args.assignment_delay})
+        waits = {}
+        for label, cleanup in (("clean-up on", True), ("clean-up off", False)):
+            wait_csv = work / ("devices-wait-%s.csv" % cleanup)
+            write_csv(wait_csv, ["W%s%05d" % ("C" if cleanup else "K", i) for i in range(args.devices)])
+            waits[label] = measure(emulator, collections_path, import_task(
+                wait_csv, args.poll_interval, wait_for="profile_assigned", cleanup_import_records=cleanup), args.devices)
     finally:
         emulator.stop()
 
     print("Emulator: --throttle (100 writes / 1,000 requests per 20 s), --latency-ms %d, --page-size %d, import delay 5 s"
           % (args.latency_ms, args.page_size))
-    header = ("run", "devices", "seconds", "requests", "req/dev", "operations", "writes", "throttled", "s/dev")
-    print("%-34s %8s %9s %10s %9s %11s %7s %9s %9s" % header)
+    header = ("run", "devices", "seconds", "requests", "req/dev", "operations", "writes", "throttled", "s/dev", "floor", "/floor")
+    print("%-34s %8s %9s %10s %9s %11s %7s %9s %9s %7s %7s" % header)
     print(row("one task, %d devices" % args.devices, one))
     print(row("same task again (no-op)", noop))
     print(row("one task, import records kept", kept))
     print(row("one task per device (sample)", each))
+    for label, f in waits.items():
+        print(row("profile wait %ds, %s" % (args.assignment_delay, label), f))
+    print("profile wait of %d s: %.1f s with the clean-up, %.1f s without (clean-up adds %.1f s)" % (
+        args.assignment_delay, waits["clean-up on"]["seconds"], waits["clean-up off"]["seconds"],
+        waits["clean-up on"]["seconds"] - waits["clean-up off"]["seconds"]))
     ratio = (each["seconds"] / each["devices"]) / (one["seconds"] / one["devices"])
     print("time per device, one task per device / one task: %.1fx" % ratio)
     print("requests by kind, one task: %s" % json.dumps(one["by_kind"], sort_keys=True))
     print("requests by kind, no-op:    %s" % json.dumps(noop["by_kind"], sort_keys=True))
     print("requests by kind, records kept: %s" % json.dumps(kept["by_kind"], sort_keys=True))
     print("requests by kind, per device (all %d tasks): %s" % (args.sample, json.dumps(each["by_kind"], sort_keys=True)))
-    for label, f in (("one task", one), ("no-op", noop), ("records kept", kept), ("per device", each)):
+    runs = [("one task", one), ("no-op", noop), ("records kept", kept), ("per device", each)] + sorted(waits.items())
+    for label, f in runs:
         if f["rc"] != 0:
             print("%s FAILED:\n%s" % (label, f.get("error")))
-    return 0 if all(f["rc"] == 0 for f in (one, noop, kept, each)) and noop["writes"] == 0 else 1
+    return 0 if all(f["rc"] == 0 for _label, f in runs) and noop["writes"] == 0 else 1
 
 
 if __name__ == "__main__":

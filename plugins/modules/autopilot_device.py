@@ -19,12 +19,15 @@ description:
     request per device), and each requested device is planned as C(imported), C(updated), C(unchanged),
     C(deleted) or C(absent).
   - New devices are sent to the C(importedWindowsAutopilotDeviceIdentities/import) action in batches of
-    O(batch_size). The module polls and then deletes only this run's import records, known by the ids the import
+    O(batch_size). The module polls and deletes only this run's import records, known by the ids the import
     answers return (not by C(importId), which the service may overwrite). When devices were added, one Autopilot
     sync is triggered.
   - Devices that are already registered are not imported again. Their group tag and display name are set through
     C(updateDeviceProperties), their user through C(assignUserToDevice) or C(unassignUserFromDevice), each only
-    when it differs. These calls and the deletes go through JSON batching, 20 per request.
+    when it differs. These calls and the deletes go through JSON batching, 20 per request; two calls on one device
+    go in separate requests, the second after the first answered.
+  - Every write of a task (imports, action calls, deletes, the sync) is paced under Intune's limit of 100 writes per
+    20 seconds per application.
   - In check mode nothing is written; the result and the diff predict what a real run would do.
 author:
   - intune.autopilot contributors (@intune-autopilot)
@@ -78,6 +81,10 @@ options:
   state:
     description:
       - C(present) registers (or updates) the devices; C(absent) deletes exactly the named devices and no others.
+      - For C(absent), a device's assigned user is unassigned first, then the device is deleted, as in Microsoft's
+        deregistration steps. Intune removes it from its list some time later; with O(wait) the module waits until
+        the list no longer holds it, so that a re-run finds it gone. Graph shows nothing of a deletion under way: a
+        re-run while Intune still lists the device (after O(wait=false) or a timeout) sends the deletion again.
       - A device in O(devices) may set its own I(state).
     type: str
     choices: [present, absent]
@@ -138,6 +145,7 @@ options:
         until the profiles are assigned), then delete the import records (see O(cleanup_import_records)).
       - After the import (and the sync) it also waits until Intune lists every imported device, which can take a while
         after the import records complete, then sets the display names and friendly user names of the new devices.
+      - With O(state=absent) it waits until Intune no longer lists the deleted devices.
         When O(wait_timeout) runs out first, the task fails, the result still lists the devices, and a warning names
         the devices whose settings were not applied; a re-run applies them.
       - Without waiting the import records are left for Intune to process, per-device import errors are not known, and
@@ -147,9 +155,15 @@ options:
   wait_for:
     description:
       - C(imported) waits for the import to finish.
-      - C(profile_assigned) also waits until every requested device's C(deploymentProfileAssignmentStatus) starts with
-        C(assigned) (C(assignedInSync), C(assignedOutOfSync) or C(assignedUnkownSyncState)). A device whose status
-        becomes C(failed) is reported as failed.
+      - C(profile_assigned) also waits until Intune reports every requested device's profile assigned:
+        C(deploymentProfileAssignmentStatus) C(assignedInSync), or C(assignedUnkownSyncState) (the enum's spelling:
+        assigned in Intune, sync state unknown), and C(deploymentProfileAssignedDateTime) set, which the portal shows as
+        "Date assigned" and Microsoft says to wait for before deploying a device.
+      - C(assignedOutOfSync) ("not in sync with Windows auto pilot program") is waited on, since the Autopilot service
+        does not have the assignment yet. A device whose status becomes C(failed) is reported as failed.
+      - When the wait times out, the message says for each device why it still waits, where Intune tells: pending,
+        not in sync, the profile Intune intends for it, or no profile targeting it at all (its group tag matches no
+        group that a profile is assigned to).
     type: str
     choices: [imported, profile_assigned]
     default: imported
@@ -184,7 +198,9 @@ options:
         finds the device listed already does not look for it, so it stays until it is deleted in the portal (harmless,
         as with C(false)).
       - Each record is one DELETE; they go 20 to a C($batch), and Intune counts each against its limit of 100 writes
-        per 20 seconds, so for 1,000 devices the clean-up adds about 50 requests and 4 minutes.
+        per 20 seconds. They are sent while the module waits (for the devices to be listed, for their profiles), in
+        the write budget the other calls leave, so the clean-up adds little to a task that waits; 1,000 records take
+        about 200 seconds of writes.
       - With C(false) the records stay in the tenant until someone deletes them; the devices are registered either way.
     type: bool
     default: true
@@ -206,6 +222,9 @@ notes:
   - "Looking up registered devices: up to 10 serials (letters and digits only) are read with
     C($filter=contains(serialNumber,'...')); Graph answers 400 to C(serialNumber eq '...') and has been seen to refuse
     hyphens in C(contains). Otherwise the whole device list is read, following C(@odata.nextLink) (Intune picks the page size; about 1,000 is reported)."
+  - "Serial numbers go into the filter in capitals, as hardware serials are written. Whether Intune compares them with
+    case is not documented: a serial not written in capitals that the filter does not find is looked up in the whole
+    list before it counts as not registered."
   - "Import error codes: 806 C(ZtdDeviceAlreadyAssigned) - the hash is already registered to this tenant;
     808 C(ZtdDeviceAssignedToOtherTenant) - registered to another tenant, which must release it;
     C(ZtdDeviceDuplicated) - the same hash twice in one upload; C(InvalidZtdHardwareHash) - the hash is invalid;
@@ -317,7 +336,10 @@ import_id:
   returned: always
   type: str
 progress:
-  description: The counts per state seen at each poll while waiting, with the seconds elapsed.
+  description:
+    - The counts per state seen at each poll while waiting, with the seconds elapsed.
+    - Phases C(import) (import records), C(listed) (new devices Intune lists), C(sync) (a refused sync sent again),
+      C(deleted) (deleted devices still listed) and C(profile) (profile assignment status).
   returned: when the module waited
   type: list
   elements: dict
@@ -328,10 +350,11 @@ timed_out:
   type: bool
 """
 
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_input import device_specs
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_run import DeviceRun
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_devices import (
-    DeviceSync, InputError, collect_specs, parse_csv,
-)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import execute
 
 DEVICE_OPTIONS = dict(
     serial_number=dict(type="str"),
@@ -363,53 +386,23 @@ def argument_spec():
     )
 
 
-def read_csv(module, path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="Cannot read csv_path '%s': %s" % (path, exc))
-    return parse_csv(data, path)
-
-
 def run(module):
-    p = module.params
-    for name, low in (("batch_size", 1), ("wait_timeout", 0), ("poll_interval", 1)):
-        if p[name] < low:
-            module.fail_json(msg="%s must be at least %d, got %d" % (name, low, p[name]))
-    if p["batch_size"] > 500:
-        module.fail_json(msg="batch_size must be at most 500 (the largest import Intune documents), got %d" % p["batch_size"])
-    warnings = []
-    problems = []
-    rows = []
-    if p["csv_path"]:
-        try:
-            rows, warnings = read_csv(module, p["csv_path"])
-        except InputError as exc:
-            problems, rows = exc.problems, exc.rows
+    """The module result; bad input, a timeout and failed devices are an EngineError (the edge fails the task)."""
+    specs, warnings = device_specs(module.params)
+    runner = DeviceRun(module, module.params)
     try:
-        try:
-            specs = collect_specs(p, rows)
-        except InputError as exc:
-            problems.extend(exc.problems)
-        if problems:
-            raise InputError(problems)
-        if not specs:
-            module.fail_json(msg="No devices given: the CSV file has no device rows and devices is empty")
-        sync = DeviceSync(module, p)
-        result = sync.run(specs, module.check_mode)
-    except InputError as exc:
-        module.fail_json(msg="Invalid input, this task changed nothing: %s" % exc, problems=exc.problems)
-    for warning in warnings + sync.warnings:
-        module.warn(warning)
+        result = runner.run(specs, module.check_mode)
+    finally:
+        for warning in warnings + runner.warnings:
+            module.warn(warning)
     failed = [d for d in result["devices"] if d["action"] == "failed"]
     if result.get("timed_out"):
-        module.fail_json(**result)
-    if failed and p["fail_on_error"]:
-        module.fail_json(msg="%d of %d devices failed: %s" % (len(failed), len(result["devices"]), "; ".join(
+        raise EngineError(result.pop("msg"), **result)
+    if failed and module.params["fail_on_error"]:
+        raise EngineError("%d of %d devices failed: %s" % (len(failed), len(result["devices"]), "; ".join(
             "%s: %s" % (d["serial_number"], d.get("error_name") and "%s (%s)" % (d["error_name"], d.get("error_message"))
                         or d.get("error_message")) for d in failed[:20])), **result)
-    module.exit_json(**result)
+    return result
 
 
 def main():
@@ -419,7 +412,7 @@ def main():
         required_by={"addressable_user_name": "assigned_user"},
         supports_check_mode=True,
     )
-    module.run(lambda: run(module))
+    execute(module, lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -77,10 +77,9 @@ devices:
       displayName: ""
 """
 
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_graph import DeviceReader
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_input import serial_key
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_devices import (
-    DEVICES_PATH, FILTER_REFUSED, FILTER_THRESHOLD, devices_by_serial, filterable_serial, serial_key,
-)
 
 
 def select_devices(devices, serial_numbers=None, group_tag=None, profile_status=None):
@@ -103,16 +102,11 @@ def select_devices(devices, serial_numbers=None, group_tag=None, profile_status=
 
 def run(module):
     p = module.params
-    serials = p["serial_numbers"]
-    client = module.client
-    devices = None
-    if serials is not None and len(serials) <= FILTER_THRESHOLD and all(filterable_serial(s.strip()) for s in serials):
-        devices = devices_by_serial(client, serials)
-        if devices is None:  # a 400 to the filter (it is not in Microsoft's list page): read all, match here
-            module.warn(FILTER_REFUSED)
-    if devices is None:
-        devices = client.list(DEVICES_PATH)
-    module.exit_json(changed=False, devices=select_devices(devices, serials, p["group_tag"], p["profile_status"]))
+    reader = DeviceReader(module.client)  # the reads of autopilot_device, every property
+    devices = reader.read(p["serial_numbers"]) if p["serial_numbers"] is not None else reader.list_all()
+    for warning in reader.warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, devices=select_devices(devices, p["serial_numbers"], p["group_tag"], p["profile_status"]))
 
 
 def main():

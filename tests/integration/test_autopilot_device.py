@@ -636,3 +636,87 @@ def test_a_device_imported_but_not_listed_in_time_is_not_imported_again(run_play
     assert again["devices"][0]["action"] == "imported"
     assert registered(emu, p)[serial]["displayName"] == "PC-" + p
     assert import_records(emu, p) == []
+
+
+# -- fidelity fixes: deletion, friendly name, one device's calls in order, read-back, every problem at once ----------
+
+def inner_writes(emu, mark):
+    """(method, last path segment, outer $batch request id, request body) of each write sent inside a $batch."""
+    return [(w["method"], w["path"].split("?")[0].rsplit("/", 1)[-1], w["batch_request_id"], w.get("request_body"))
+            for w in emu.writes_since(mark) if w.get("batch_request_id")]
+
+
+def test_absent_unassigns_the_user_first_and_deletes_in_a_later_batch(run_playbook, emulator):
+    """Microsoft's deregistration steps: "Unassign user", then "Delete" (memdocs autopilot/includes/
+    deregister-autopilot-device.md). The unassign carries a body, as a write inside $batch must (json-batching.md)."""
+    p = prefix()
+    serial = p + "01"
+    upn = "gus.%s@contoso.example" % p.lower()
+    seed_user(emulator, upn)
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), assigned_user=upn, **FAST))).assert_ok()
+    device_id = registered(emulator, p)[serial]["id"]
+    pb = play(task("Absent", serial_number=serial, state="absent", **FAST))
+    mark = emulator.mark()
+    out = run_playbook(pb).assert_ok().task("Absent")
+    writes = inner_writes(emulator, mark)
+    assert [(m, last, body) for m, last, _b, body in writes] == [("POST", "unassignUserFromDevice", {}), ("DELETE", device_id, None)]
+    assert writes[0][2] != writes[1][2], "the delete goes in a $batch after the unassign answered"
+    assert out["devices"][0]["action"] == "deleted" and registered(emulator, p) == {}
+    mark = emulator.mark()
+    assert run_playbook(pb).assert_ok().task("Absent")["changed"] is False and emulator.writes_since(mark) == []
+
+
+def test_a_user_given_at_import_gets_the_friendly_name_of_a_later_assignment(run_playbook, emulator):
+    """Fidelity finding 5: a user from the import (the CSV's Assigned User) and a user assigned later end with the same
+    friendly name, the user's display name, sent with assignUserToDevice once the device is listed."""
+    p = prefix()
+    upn = "hal.%s@contoso.example" % p.lower()
+    seed_user(emulator, upn)  # displayName = the part before @
+    devices = [{"serial_number": p + "01", "hardware_identifier": hwid(p + "01"), "assigned_user": upn},
+               {"serial_number": p + "02", "hardware_identifier": hwid(p + "02")}]
+    run_playbook(play(task("Import", devices=devices, **FAST))).assert_ok()
+    run_playbook(play(task("Assign", serial_number=p + "02", assigned_user=upn, **FAST))).assert_ok()
+    state = registered(emulator, p)
+    assert [(state[s]["userPrincipalName"], state[s]["addressableUserName"]) for s in (p + "01", p + "02")] == [
+        (upn, upn.split("@", maxsplit=1)[0])] * 2
+    mark = emulator.mark()
+    assert run_playbook(play(task("Import", devices=devices, **FAST))).assert_ok().task("Import")["changed"] is False
+    assert emulator.writes_since(mark) == []
+
+
+def test_one_devices_calls_go_in_separate_batches_and_the_result_is_read_after_them(run_playbook, emulator):
+    """Fidelity findings 7 and 8: updateDeviceProperties and assignUserToDevice of one device are never in one $batch
+    (its requests may run in any order), and the returned device is read after the update."""
+    p = prefix()
+    serial = p + "01"
+    upn = "ida.%s@contoso.example" % p.lower()
+    seed_user(emulator, upn)
+    run_playbook(play(task("Import", serial_number=serial, hardware_identifier=hwid(serial), group_tag="Old", **FAST))).assert_ok()
+    mark = emulator.mark()
+    out = run_playbook(play(task("Change", serial_number=serial, group_tag="New", assigned_user=upn, **FAST))).assert_ok().task("Change")
+    writes = inner_writes(emulator, mark)
+    assert [last for _m, last, _b, _body in writes] == ["updateDeviceProperties", "assignUserToDevice"]
+    assert writes[0][2] != writes[1][2], "one device's two actions in one $batch"
+    device = out["devices"][0]["device"]
+    assert (device["groupTag"], device["userPrincipalName"]) == ("New", upn), "the device as read before the update"
+    assert registered(emulator, p)[serial]["groupTag"] == "New"
+
+
+def test_every_input_problem_in_one_failure(run_playbook, emulator, tmp_path):
+    """Option ranges, CSV lines and device items are reported together, and unknown users together with serials that
+    cannot be planned, each before any write."""
+    p = prefix()
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("Device Serial Number,Windows Product ID,Hardware Hash\n%s01,,not*base64\n" % p)
+    mark = emulator.mark()
+    out = failed(run_playbook(play(task("Bad", ignore_errors=True, batch_size=0, csv_path=str(bad_csv),
+                                        devices=[{"serial_number": p + "02", "hardware_identifier": hwid(p + "02"),
+                                                  "assigned_user": "nobody"}]))), "Bad")
+    assert len(out["problems"]) == 3, out["problems"]
+    for words in ("batch_size must be at least 1, got 0", "line 2 (serial '%s01')" % p, "'nobody' is not a user principal name"):
+        assert words in out["msg"], (words, out["msg"])
+    out = failed(run_playbook(play(task("Unknown", ignore_errors=True, devices=[
+        {"serial_number": p + "03", "hardware_identifier": hwid(p + "03"), "assigned_user": "ghost.%s@contoso.example" % p.lower()},
+        {"serial_number": p + "04", "group_tag": "X"}]))), "Unknown")
+    assert len(out["problems"]) == 2 and "does not exist in Microsoft Entra ID" in out["msg"] and "no hardware_identifier" in out["msg"]
+    assert emulator.writes_since(mark) == [] and registered(emulator, p) == {}

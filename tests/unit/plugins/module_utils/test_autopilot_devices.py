@@ -14,7 +14,13 @@ import time
 
 import pytest
 
-from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_devices as ad
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_device_graph as graph
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_device_input as inp
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_device_plan as plan_mod
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_sync as sync_mod
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_run import DeviceRun
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 
 
 def hwid(seed, size=64):
@@ -27,7 +33,8 @@ def params(**kw):
     base = {"serial_number": None, "hardware_identifier": None, "product_key": None, "group_tag": None,
             "assigned_user": None, "addressable_user_name": None, "display_name": None, "state": "present",
             "devices": None, "csv_path": None, "batch_size": 100, "wait": True, "wait_timeout": 60,
-            "wait_for": "imported", "poll_interval": 1, "fail_on_error": True, "sync": True}
+            "wait_for": "imported", "poll_interval": 1, "fail_on_error": True, "sync": True,
+            "cleanup_import_records": True, "check_mode_missing": "fail"}
     base.update(kw)
     return base
 
@@ -36,7 +43,7 @@ def params(**kw):
 
 def test_check_hash_strips_whitespace_and_accepts_base64():
     value = hwid("A")
-    assert ad.check_hash(value[:10] + "\n " + value[10:], "x") == value
+    assert inp.check_hash(value[:10] + "\n " + value[10:], "x") == value
 
 
 @pytest.mark.parametrize("bad, words", [
@@ -47,8 +54,8 @@ def test_check_hash_strips_whitespace_and_accepts_base64():
     ("QUJDRA", "not valid base64: its length or padding is wrong (6 characters)"),  # missing padding
 ])
 def test_check_hash_refuses(bad, words):
-    with pytest.raises(ad.InputError) as err:
-        ad.check_hash(bad, "devices[2] (serial 'S1')")
+    with pytest.raises(EngineError) as err:
+        inp.check_hash(bad, "devices[2] (serial 'S1')")
     assert words in str(err.value)
     assert "devices[2] (serial 'S1')" in str(err.value)
 
@@ -59,17 +66,17 @@ def test_check_hash_refuses(bad, words):
 ])
 def test_check_upn(upn, ok):
     if ok:
-        assert ad.check_upn(upn, "w") == upn
+        assert inp.check_upn(upn, "w") == upn
     else:
-        with pytest.raises(ad.InputError, match="not a user principal name"):
-            ad.check_upn(upn, "w")
+        with pytest.raises(EngineError, match="not a user principal name"):
+            inp.check_upn(upn, "w")
 
 
 def test_filterable_serial():
-    assert ad.filterable_serial("PF12ABC9")
-    assert not ad.filterable_serial("PF-12")
-    assert not ad.filterable_serial("A'B")
-    assert not ad.filterable_serial("")
+    assert graph.filterable_serial("PF12ABC9")
+    assert not graph.filterable_serial("PF-12")
+    assert not graph.filterable_serial("A'B")
+    assert not graph.filterable_serial("")
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -79,7 +86,7 @@ HEADER = "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag,Assign
 
 def test_parse_csv_standard_file():
     text = "\r\n".join([HEADER, "S1,,%s,Kiosk,anna@contoso.com" % hwid("1"), "S2,PK2,%s,," % hwid("2"), ""])
-    rows, warnings = ad.parse_csv(text.encode(), "f.csv")
+    rows, warnings = inp.parse_csv(text.encode(), "f.csv")
     assert warnings == []
     assert rows == [
         {"where": "f.csv line 2", "serial_number": "S1", "hardware_identifier": hwid("1"), "group_tag": "Kiosk",
@@ -93,29 +100,29 @@ def test_parse_csv_quirks_bom_case_spacing_quotes_utf16():
                         '"S1","","%s","Tag, with comma"' % hwid("1"), "", "S2,,%s," % hwid("2")])
     for data in (codecs.BOM_UTF8 + text.encode(), codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
                  text.encode("utf-16")):
-        rows, dummy = ad.parse_csv(data, "f.csv")
+        rows, dummy = inp.parse_csv(data, "f.csv")
         assert [r["serial_number"] for r in rows] == ["S1", "S2"]
         assert rows[0]["group_tag"] == "Tag, with comma"
         assert rows[1]["where"] == "f.csv line 4"  # the blank line still counts
 
 
 def test_parse_csv_ignores_unknown_columns_with_warning():
-    rows, warnings = ad.parse_csv("Device Serial Number,Hardware Hash,Manufacturer name\nS1,%s,Contoso\n" % hwid("1"))
+    rows, warnings = inp.parse_csv("Device Serial Number,Hardware Hash,Manufacturer name\nS1,%s,Contoso\n" % hwid("1"))
     assert rows[0]["serial_number"] == "S1" and "Manufacturer name" in warnings[0]
 
 
 def test_parse_csv_missing_headers_names_line_and_columns():
-    with pytest.raises(ad.InputError) as err:
-        ad.parse_csv("S1,,%s\n" % hwid("1"), "f.csv")
+    with pytest.raises(EngineError) as err:
+        inp.parse_csv("S1,,%s\n" % hwid("1"), "f.csv")
     assert "f.csv line 1" in str(err.value)
     assert "'Device Serial Number'" in str(err.value) and "'Hardware Hash'" in str(err.value)
 
 
 def test_parse_csv_reports_every_bad_line():
     text = "\n".join([HEADER, ",,%s" % hwid("1"), "S2,,", "S3,,@@@@", "S4,,%s,,bob" % hwid("4"), "S5,,%s" % hwid("5")])
-    with pytest.raises(ad.InputError) as err:
-        ad.parse_csv(text, "f.csv")
-    problems = err.value.problems
+    with pytest.raises(EngineError) as err:
+        inp.parse_csv(text, "f.csv")
+    problems = err.value.extra["problems"]
     assert len(problems) == 4
     assert "f.csv line 2: the Device Serial Number is empty" in problems[0]
     assert "f.csv line 3" in problems[1] and "'S2' has no Hardware Hash" in problems[1]
@@ -124,15 +131,15 @@ def test_parse_csv_reports_every_bad_line():
 
 
 def test_parse_csv_empty_file():
-    with pytest.raises(ad.InputError, match="empty"):
-        ad.parse_csv(b"\r\n\r\n", "f.csv")
+    with pytest.raises(EngineError, match="empty"):
+        inp.parse_csv(b"\r\n\r\n", "f.csv")
 
 
 # -- merging inputs ------------------------------------------------------------------------
 
 def test_collect_specs_merges_forms_and_applies_group_tag_default():
-    rows, dummy = ad.parse_csv("%s\nS3,,%s,CsvTag\nS4,,%s\n" % (HEADER, hwid("3"), hwid("4")), "f.csv")
-    specs = ad.collect_specs(params(group_tag="Default", devices=[
+    rows, dummy = inp.parse_csv("%s\nS3,,%s,CsvTag\nS4,,%s\n" % (HEADER, hwid("3"), hwid("4")), "f.csv")
+    specs = inp.collect_specs(params(group_tag="Default", devices=[
         {"serial_number": "S1", "hardware_identifier": hwid("1")},
         {"serial_number": "S2", "hardware_identifier": hwid("2"), "group_tag": ""},
     ]), rows)
@@ -142,47 +149,47 @@ def test_collect_specs_merges_forms_and_applies_group_tag_default():
 
 
 def test_collect_specs_single_device():
-    specs = ad.collect_specs(params(serial_number=" S1 ", hardware_identifier=hwid("1"), group_tag="T", state="absent"))
+    specs = inp.collect_specs(params(serial_number=" S1 ", hardware_identifier=hwid("1"), group_tag="T", state="absent"))
     assert specs == [{"where": "serial_number ' S1 '", "serial_number": "S1", "hardware_identifier": hwid("1"),
                       "group_tag": "T", "state": "absent"}]
 
 
 def test_collect_specs_same_serial_twice_identical_is_used_once():
     item = {"serial_number": "S1", "hardware_identifier": hwid("1")}
-    assert len(ad.collect_specs(params(devices=[item, dict(item)]))) == 1
+    assert len(inp.collect_specs(params(devices=[item, dict(item)]))) == 1
 
 
 def test_collect_specs_same_serial_different_hash_names_both_places():
-    rows, dummy = ad.parse_csv("%s\ns1,,%s\n" % (HEADER, hwid("9")), "f.csv")
-    with pytest.raises(ad.InputError) as err:
-        ad.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}]), rows)
+    rows, dummy = inp.parse_csv("%s\ns1,,%s\n" % (HEADER, hwid("9")), "f.csv")
+    with pytest.raises(EngineError) as err:
+        inp.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")}]), rows)
     msg = str(err.value)
     assert "'s1' is given twice with different hardware hashes" in msg
     assert "devices[0]" in msg and "f.csv line 2" in msg
 
 
 def test_collect_specs_empty_serial_and_user_not_upn_and_bad_hash():
-    with pytest.raises(ad.InputError) as err:
-        ad.collect_specs(params(devices=[
+    with pytest.raises(EngineError) as err:
+        inp.collect_specs(params(devices=[
             {"serial_number": "  ", "hardware_identifier": hwid("1")},
             {"serial_number": "S2", "hardware_identifier": hwid("2"), "assigned_user": "bob"},
             {"serial_number": "S3", "hardware_identifier": "%%%"},
         ]))
-    problems = err.value.problems
+    problems = err.value.extra["problems"]
     assert problems[0] == "devices[0]: the serial number is empty"
     assert "devices[1] (serial 'S2')" in problems[1] and "not a user principal name" in problems[1]
     assert "devices[2] (serial 'S3')" in problems[2] and "not valid base64" in problems[2]
 
 
 def test_collect_specs_duplicate_hash_under_two_serials():
-    with pytest.raises(ad.InputError, match="ZtdDeviceDuplicated"):
-        ad.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")},
+    with pytest.raises(EngineError, match="ZtdDeviceDuplicated"):
+        inp.collect_specs(params(devices=[{"serial_number": "S1", "hardware_identifier": hwid("1")},
                                          {"serial_number": "S2", "hardware_identifier": hwid("1")}]))
 
 
 def test_collect_specs_addressable_name_needs_user():
-    with pytest.raises(ad.InputError, match="addressable_user_name needs assigned_user"):
-        ad.collect_specs(params(serial_number="S1", addressable_user_name="Anna"))
+    with pytest.raises(EngineError, match="addressable_user_name needs assigned_user"):
+        inp.collect_specs(params(serial_number="S1", addressable_user_name="Anna"))
 
 
 # -- planning ------------------------------------------------------------------------------
@@ -201,73 +208,74 @@ def spec(serial, **kw):
 
 
 def test_plan_actions():
-    index = ad.index_devices([device("S1", groupTag="Old"), device("S2", groupTag="T"), device("S4"),
+    index = plan_mod.index_devices([device("S1", groupTag="Old"), device("S2", groupTag="T"), device("S4"),
                               device("S6"), device("S6", id="id-S6b")])
-    plan = ad.plan_devices([
+    plan = plan_mod.plan_devices([
         spec("s1", group_tag="New"), spec("S2", group_tag="T"), spec("S3", hardware_identifier=hwid("3")),
         spec("S4", state="absent"), spec("S5", state="absent"), spec("S7"), spec("S6", group_tag="X"),
     ], index)
-    assert [e["action"] for e in plan] == ["update", "unchanged", "import", "delete", "absent", "failed", "failed"]
-    assert plan[0]["changes"] == {"group_tag": {"before": "Old", "after": "New"}}
-    assert "not registered and no hardware_identifier" in plan[5]["error_message"]
-    assert "registered 2 times" in plan[6]["error_message"]
+    assert [e.action for e in plan] == ["update", "unchanged", "import", "delete", "absent", "failed", "failed"]
+    assert plan[0].changes == {"group_tag": {"before": "Old", "after": "New"}}
+    assert "not registered and no hardware_identifier" in plan[5].error[2]
+    assert "registered 2 times" in plan[6].error[2]
 
 
 def test_check_mode_assumes_an_earlier_task_imports_an_unregistered_serial():
-    plan = ad.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {}, check_mode=True)
-    assert plan[0]["action"] == "update" and plan[0]["assumed"] is True
-    assert plan[0]["changes"] == {"assigned_user": {"before": "", "after": "anna@contoso.com"}}
+    plan = plan_mod.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {}, check_mode=True)
+    assert plan[0].action == "update" and plan[0].assumed is True
+    assert plan[0].changes == {"assigned_user": {"before": "", "after": "anna@contoso.com"}}
     # the same spec in a real run cannot be planned
-    assert ad.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {})[0]["action"] == "failed"
+    assert plan_mod.plan_devices([spec("S7", assigned_user="anna@contoso.com")], {})[0].action == "failed"
 
 
 def test_device_changes_user_rules():
     dev = device("S1", userPrincipalName="Anna@Contoso.com", addressableUserName="Anna")
-    assert ad.device_changes(spec("S1", assigned_user="anna@contoso.com"), dev) == {}
-    assert ad.device_changes(spec("S1", assigned_user=""), dev) == {
+    assert plan_mod.device_changes(spec("S1", assigned_user="anna@contoso.com"), dev) == {}
+    assert plan_mod.device_changes(spec("S1", assigned_user=""), dev) == {
         "assigned_user": {"before": "Anna@Contoso.com", "after": ""}}
-    assert ad.device_changes(spec("S1", assigned_user="anna@contoso.com", addressable_user_name="Anna B"), dev) == {
+    assert plan_mod.device_changes(spec("S1", assigned_user="anna@contoso.com", addressable_user_name="Anna B"), dev) == {
         "addressable_user_name": {"before": "Anna", "after": "Anna B"}}
-    assert ad.device_changes(spec("S1", display_name="PC-1"), dev) == {"display_name": {"before": "", "after": "PC-1"}}
+    assert plan_mod.device_changes(spec("S1", display_name="PC-1"), dev) == {"display_name": {"before": "", "after": "PC-1"}}
     # settings the spec does not set are never compared
-    assert ad.device_changes(spec("S1"), device("S1", groupTag="Any", displayName="X")) == {}
+    assert plan_mod.device_changes(spec("S1"), device("S1", groupTag="Any", displayName="X")) == {}
 
 
 def test_update_requests_shapes():
     s = spec("S1", group_tag="T", display_name="PC", assigned_user="a@b.com", addressable_user_name="A")
-    calls = ad.update_requests("id1", s, {"group_tag": 1, "display_name": 1, "assigned_user": 1})
+    calls = plan_mod.update_requests("id1", s, {"group_tag": 1, "display_name": 1, "assigned_user": 1})
     assert calls == [
         {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/updateDeviceProperties",
          "body": {"groupTag": "T", "displayName": "PC"}, "repeatable": True},
         {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/assignUserToDevice",
          "body": {"userPrincipalName": "a@b.com", "addressableUserName": "A"}, "repeatable": True},
     ]
-    assert ad.update_requests("id1", spec("S1", assigned_user=""), {"assigned_user": 1}) == [
-        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/unassignUserFromDevice", "repeatable": True}]
+    assert plan_mod.update_requests("id1", spec("S1", assigned_user=""), {"assigned_user": 1}) == [
+        {"method": "POST", "url": "/deviceManagement/windowsAutopilotDeviceIdentities/id1/unassignUserFromDevice", "body": {},
+         "repeatable": True}]  # a write inside $batch needs a body (json-batching.md): {} for an action without parameters
 
 
 def test_import_record_only_sets_given_fields():
-    assert ad.import_record(spec("S1", hardware_identifier="QQ==", group_tag="T", assigned_user="a@b.com",
+    assert plan_mod.import_record(spec("S1", hardware_identifier="QQ==", group_tag="T", assigned_user="a@b.com",
                                  product_key="PK"), "imp") == {
         "serialNumber": "S1", "hardwareIdentifier": "QQ==", "importId": "imp", "productKey": "PK", "groupTag": "T",
         "assignedUserPrincipalName": "a@b.com"}
-    assert ad.import_record(spec("S1", hardware_identifier="QQ=="), "imp") == {
+    assert plan_mod.import_record(spec("S1", hardware_identifier="QQ=="), "imp") == {
         "serialNumber": "S1", "hardwareIdentifier": "QQ==", "importId": "imp"}
 
 
 def test_explain_error():
-    assert ad.explain_error(806, "ZtdDeviceAlreadyAssigned")[2].startswith("The hardware hash is already registered to this tenant")
-    assert "another tenant" in ad.explain_error(808, "")[2]
-    assert ad.explain_error(808, "")[1] == "ZtdDeviceAssignedToOtherTenant"
-    assert "another tenant" in ad.explain_error(None, "ZtdDeviceAssignedToAnotherTenant")[2]
-    assert ad.explain_error(1, "Weird")[2] == "The import failed with Weird (code 1)."
+    assert graph.explain_error(806, "ZtdDeviceAlreadyAssigned")[2].startswith("The hardware hash is already registered to this tenant")
+    assert "another tenant" in graph.explain_error(808, "")[2]
+    assert graph.explain_error(808, "")[1] == "ZtdDeviceAssignedToOtherTenant"
+    assert "another tenant" in graph.explain_error(None, "ZtdDeviceAssignedToAnotherTenant")[2]
+    assert graph.explain_error(1, "Weird")[2] == "The import failed with Weird (code 1)."
 
 
 def test_build_diff_limited_to_managed_keys():
-    plan = ad.plan_devices([spec("S1", group_tag="New"), spec("S2", hardware_identifier=hwid("2"), group_tag="T"),
+    plan = plan_mod.plan_devices([spec("S1", group_tag="New"), spec("S2", hardware_identifier=hwid("2"), group_tag="T"),
                             spec("S3", state="absent")],
-                           ad.index_devices([device("S1", groupTag="Old"), device("S3", groupTag="G")]))
-    diff = ad.build_diff(plan)
+                           plan_mod.index_devices([device("S1", groupTag="Old"), device("S3", groupTag="G")]))
+    diff = plan_mod.build_diff(plan)
     assert diff["before"]["devices"] == {"S1": {"group_tag": "Old"},
                                          "S3": {"group_tag": "G", "display_name": "", "assigned_user": "",
                                                 "addressable_user_name": ""}}
@@ -276,18 +284,20 @@ def test_build_diff_limited_to_managed_keys():
 
 # -- DeviceSync against a fake client --------------------------------------------------------
 
-class FakeGraphError(Exception):
+class FakeGraphError(GraphError):
     def __init__(self, status, code="x", message="m"):
-        super(FakeGraphError, self).__init__(message)
-        self.status, self.code, self.message = status, code, message
+        super(FakeGraphError, self).__init__(message, status=status, code=code)
 
 
 class FakeClient(object):
     """Just enough Graph: devices, import records that complete after ``polls`` list calls, users."""
 
     def __init__(self, devices=(), users=("anna@contoso.com",), errors=None, polls=1, sync_status=None, keep_import_id=True,
-                 hidden_reads=0, filter_status=None):
+                 hidden_reads=0, filter_status=None, case_sensitive=False, delete_delay=0, real_answer=False):
         self.filter_status = filter_status  # the status answered to a $filter on the devices (400: refused)
+        self.case_sensitive = case_sensitive  # contains(serialNumber,...) compares with case
+        self.delete_delay = delete_delay  # a deleted device stays listed, unchanged, for this many device reads
+        self.real_answer = real_answer  # import records answered as in MSEndpointMgr/Intune issue #71
         self.keep_import_id = keep_import_id
         self.hidden_reads = hidden_reads  # a new device stays out of this many device reads (listed after the sync)
         self.devices = dict((d["id"], dict(d)) for d in devices)
@@ -300,33 +310,46 @@ class FakeClient(object):
 
     def list(self, path, api="beta", params=None, headers=None, limit=None):
         self.calls.append(("GET", path, dict(params or {})))
-        if path == ad.DEVICES_PATH:
+        if path == plan_mod.DEVICES_PATH:
             flt = (params or {}).get("$filter")
             values = []
-            for dev in self.devices.values():
+            for dev in list(self.devices.values()):
                 if dev.get("_hidden", 0) > 0:
                     dev["_hidden"] -= 1
-                else:
-                    values.append(dict((k, v) for k, v in dev.items() if not k.startswith("_")))
+                    continue
+                if dev.get("_deleting") is not None:
+                    dev["_deleting"] -= 1
+                    if dev["_deleting"] < 0:
+                        del self.devices[dev["id"]]
+                        continue
+                values.append(dict((k, v) for k, v in dev.items() if not k.startswith("_")))
             if flt and self.filter_status:
-                raise ad.GraphError("refused", status=self.filter_status, code="BadRequest")
-            if flt:
+                raise GraphError("refused", status=self.filter_status, code="BadRequest")
+            if flt and self.case_sensitive:
+                values = [d for d in values if flt.split("'")[1] in d["serialNumber"]]
+            elif flt:
                 needle = flt.split("'")[1].upper()
                 values = [d for d in values if needle in d["serialNumber"].upper()]
             return [dict(v) for v in values]
-        if path == ad.IMPORTS_PATH:
+        if path == graph.IMPORTS_PATH:
             for record in self.records.values():
                 record["_reads"] += 1
                 if record["_reads"] >= self.polls and record["state"]["deviceImportStatus"] == "unknown":
                     self._finish(record)
-            return [dict((k, v) for k, v in r.items() if not k.startswith("_")) for r in self.records.values()]
+            return [self._answer(r) for r in self.records.values()]
         raise AssertionError(path)
+
+    def _answer(self, record):
+        out = dict((k, v) for k, v in record.items() if not k.startswith("_"))
+        if self.real_answer:  # what the one real answer on record carries (MSEndpointMgr/Intune issue #71)
+            out.update(hardwareIdentifier="", productKey=out["id"], importId=out["id"], groupTag="", assignedUserPrincipalName="")
+        return out
 
     def _finish(self, record):
         code = self.errors.get(record["serialNumber"])
         if code:
             record["state"] = {"deviceImportStatus": "error", "deviceErrorCode": code,
-                               "deviceErrorName": ad.ERROR_CODE_NAMES.get(code, ""), "deviceRegistrationId": ""}
+                               "deviceErrorName": graph.ERROR_CODE_NAMES.get(code, ""), "deviceRegistrationId": ""}
         else:
             record["state"] = {"deviceImportStatus": "complete", "deviceErrorCode": 0, "deviceErrorName": "",
                                "deviceRegistrationId": "r"}
@@ -335,13 +358,13 @@ class FakeClient(object):
             self.devices[new["id"]] = new
 
     def post(self, path, json=None, api="beta", headers=None, probe=None, retry_429=True):
-        if path == ad.SYNC_PATH:
+        if path == sync_mod.SYNC_PATH:
             if self.sync_status == 429 and retry_429:
                 for dummy in range(5):  # what GraphClient.request does with a 429 it may retry
                     self.calls.append(("POST", path, None))
             return self.request("POST", path)
         self.calls.append(("POST", path, json))
-        assert path == ad.IMPORTS_PATH + "/import"
+        assert path == graph.IMPORTS_PATH + "/import"
         out = []
         for item in json["importedWindowsAutopilotDeviceIdentities"]:
             record = dict(item, id="rec-%s-%d" % (item["serialNumber"], len(self.records)), _reads=0,
@@ -349,7 +372,7 @@ class FakeClient(object):
             if not self.keep_import_id:
                 record["importId"] = record["id"]  # as a real answer showed it (MSEndpointMgr/Intune issue #71)
             self.records[record["id"]] = record
-            out.append(dict((k, v) for k, v in record.items() if not k.startswith("_")))
+            out.append(self._answer(record))
         return {"value": out}
 
     def request(self, method, path, **kw):
@@ -370,12 +393,21 @@ class FakeClient(object):
                     user["displayName"] = "Name of " + upn.split("@")[0]
                 out.append({"status": 200, "body": user} if upn in self.users
                            else {"status": 404, "body": {"error": {"code": "Request_ResourceNotFound"}}})
-            elif req["method"] == "DELETE" and url.startswith(ad.IMPORTS_PATH):
+            elif req["method"] == "DELETE" and url.startswith(graph.IMPORTS_PATH):
                 self.records.pop(url.rsplit("/", 1)[1], None)
                 out.append({"status": 204})
             elif req["method"] == "DELETE":
-                self.devices.pop(url.rsplit("/", 1)[1], None)
+                dev = self.devices.get(url.rsplit("/", 1)[1])
+                if dev is not None and dev.get("_deleting") is not None:
+                    out.append({"status": 204})  # a deletion under way: a second DELETE changes nothing
+                    continue
+                if dev is not None and self.delete_delay:
+                    dev["_deleting"] = self.delete_delay
+                else:
+                    self.devices.pop(url.rsplit("/", 1)[1], None)
                 out.append({"status": 204})
+            elif req["method"] == "GET":  # the intended profile of a device: none here
+                out.append({"status": 404, "body": {"error": {"code": "ResourceNotFound"}}})
             else:
                 dev = self.devices[url.split("/")[3]]
                 action = url.rsplit("/", 1)[1]
@@ -398,9 +430,13 @@ class FakeModule(object):
     def __init__(self, client):
         self.client = client
         self.logs = []
+        self.notes = []
 
     def log(self, msg):
         self.logs.append(msg)
+
+    def note_progress(self, note):
+        self.notes.append(note)
 
 
 class Clock(object):
@@ -417,8 +453,11 @@ class Clock(object):
 def run(client, check_mode=False, **kw):
     p = params(**kw)
     clock = Clock()
-    sync = ad.DeviceSync(FakeModule(client), p, clock=clock, sleep=clock.sleep)
-    return sync, sync.run(ad.collect_specs(p), check_mode)
+    sync = DeviceRun(FakeModule(client), p, clock=clock, sleep=clock.sleep)
+    return sync, sync.run(inp.collect_specs(p), check_mode)
+
+
+ASSIGNED = "2026-03-01T10:00:00Z"  # deploymentProfileAssignedDateTime: "Date assigned" populated
 
 
 def test_sync_check_mode_writes_nothing_and_predicts():
@@ -438,7 +477,7 @@ def test_check_mode_unregistered_serial_without_hash_follows_check_mode_missing(
     check_mode_missing: warn it is assumed to be imported by an earlier task (the role's users step)."""
     client = FakeClient()
     if missing == "fail":
-        with pytest.raises(ad.InputError) as err:
+        with pytest.raises(EngineError) as err:
             run(client, check_mode=True, check_mode_missing=missing, devices=[{"serial_number": "S9", "group_tag": "X"}])
         assert "serial 'S9' is not registered and no hardware_identifier is given" in str(err.value)
         assert "set check_mode_missing: warn" in str(err.value)
@@ -477,7 +516,7 @@ def test_sync_imports_reports_errors_cleans_only_own_records_and_syncs():
     assert all(r["importId"] == sync.import_id and r["groupTag"] == "T"
                for c in posts for r in c[2]["importedWindowsAutopilotDeviceIdentities"])
     assert list(client.records) == ["foreign"]  # ours deleted, the other run's record kept
-    assert ("POST", ad.SYNC_PATH, None) in client.calls
+    assert ("POST", sync_mod.SYNC_PATH, None) in client.calls
     assert result["devices"][0]["device"]["id"] == "new-S1"
     assert result["summary"] == {"imported": 2, "failed": 1, "total": 3}
     assert result["progress"][-1]["counts"] == {"complete": 2, "error": 1}
@@ -492,13 +531,13 @@ def test_sync_rerun_is_unchanged_without_writes():
     assert client.writes() == []
     assert result["changed"] is False and result["summary"] == {"unchanged": 12, "total": 12}
     # more than FILTER_THRESHOLD serials: one paged list with $select and no $top (which would cap the result)
-    assert client.calls == [("GET", ad.DEVICES_PATH, {"$select": ad.DEVICE_SELECT})]
+    assert client.calls == [("GET", plan_mod.DEVICES_PATH, {"$select": graph.DEVICE_SELECT})]
 
 
 def test_sync_few_serials_use_contains_filter():
     client = FakeClient(devices=[device("S1")])
     run(client, devices=[{"serial_number": "S1"}])
-    assert client.calls[0] == ("GET", ad.DEVICES_PATH, {"$filter": "contains(serialNumber,'S1')", "$select": ad.DEVICE_SELECT})
+    assert client.calls[0] == ("GET", plan_mod.DEVICES_PATH, {"$filter": "contains(serialNumber,'S1')", "$select": graph.DEVICE_SELECT})
 
 
 def test_sync_updates_users_and_tags_in_one_batch_and_deletes_exactly_named():
@@ -519,7 +558,7 @@ def test_sync_updates_users_and_tags_in_one_batch_and_deletes_exactly_named():
 
 def test_sync_unknown_user_fails_before_writes():
     client = FakeClient(devices=[device("S1")])
-    with pytest.raises(ad.InputError, match="'ghost@contoso.com' .* does not exist"):
+    with pytest.raises(EngineError, match="'ghost@contoso.com' .* does not exist"):
         run(client, devices=[{"serial_number": "S1", "assigned_user": "ghost@contoso.com"}])
     assert client.writes() == []
 
@@ -530,7 +569,7 @@ def test_sync_timeout_names_serials_and_states():
     assert result["timed_out"] is True
     assert "Timed out after 5s waiting for the import to finish on 1 device(s): S1 (unknown)" == result["msg"]
     assert result["devices"][0]["action"] == "pending"
-    assert ("POST", ad.SYNC_PATH, None) not in client.calls, "nothing imported yet, so no sync"
+    assert ("POST", sync_mod.SYNC_PATH, None) not in client.calls, "nothing imported yet, so no sync"
 
 
 def test_sync_429_is_a_warning():
@@ -539,7 +578,7 @@ def test_sync_429_is_a_warning():
     assert result["devices"][0]["action"] == "imported"
     assert sync.warnings[0].startswith("Autopilot sync not started: Intune allows one sync every 10 minutes (429 ")
     assert ".." not in sync.warnings[0]
-    assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1, "the 10-minute rule is not throttling: no retry"
+    assert client.calls.count(("POST", sync_mod.SYNC_PATH, None)) == 1, "the 10-minute rule is not throttling: no retry"
 
 
 def test_sync_profile_wait():
@@ -550,7 +589,7 @@ def test_sync_profile_wait():
     def listing(path, **kw):
         state["n"] += 1
         if state["n"] >= 3:
-            client.devices["id-S1"]["deploymentProfileAssignmentStatus"] = "assignedInSync"
+            client.devices["id-S1"].update(deploymentProfileAssignmentStatus="assignedInSync", deploymentProfileAssignedDateTime=ASSIGNED)
         return original(path, **kw)
 
     client.list = listing
@@ -560,9 +599,12 @@ def test_sync_profile_wait():
 
 
 def test_sync_profile_wait_timeout_lists_last_state():
-    client = FakeClient(devices=[device("S1"), device("S2", deploymentProfileAssignmentStatus="assignedInSync")])
+    client = FakeClient(devices=[device("S1", groupTag="Site"), device("S2", deploymentProfileAssignmentStatus="assignedInSync",
+                                                                   deploymentProfileAssignedDateTime=ASSIGNED)])
     dummy, result = run(client, wait_for="profile_assigned", wait_timeout=3, devices=[{"serial_number": "S1"}, {"serial_number": "S2"}])
-    assert result["msg"] == "Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned)"
+    assert result["msg"] == ("Timed out after 3s waiting for a deployment profile to be assigned on 1 device(s): S1 (notAssigned). "
+                             "Why: S1: no deployment profile targets it: no profile is assigned to a group it is a member of "
+                             "(is there a group whose rule matches its group tag 'Site', and is a profile assigned to it?).")
 
 
 def test_csv_fixture_file_parses():
@@ -572,20 +614,29 @@ def test_csv_fixture_file_parses():
     for name in os.listdir(path):
         if name.startswith("good") and name.endswith(".csv"):
             with open(os.path.join(path, name), "rb") as f:
-                rows, dummy = ad.parse_csv(f.read(), name)
+                rows, dummy = inp.parse_csv(f.read(), name)
             assert rows
 
 
-def test_run_batch_paces_writes_under_the_intune_limit():
-    client = FakeClient(devices=[device("S%03d" % i) for i in range(200)])
+def test_writes_are_paced_under_the_intune_limit():
+    """100 writes per 20 s per app (throttling-intune-enrollment.md), kept as a sliding window over $batch requests of 20."""
+    client = FakeClient(devices=[device("S%03d" % i) for i in range(250)])
     clock = Clock()
-    sync = ad.DeviceSync(FakeModule(client), params(), clock=clock, sleep=clock.sleep)
-    calls = [{"method": "DELETE", "url": "%s/id-S%03d" % (ad.DEVICES_PATH, i)} for i in range(200)]
-    answers = sync.run_batch(calls)
-    assert len(answers) == 200 and all(a["status"] == 204 for a in answers)
-    batches = [c for c in client.calls if c[0] == "BATCH"]
-    assert [len(b[2]) for b in batches] == [80, 80, 40]
-    assert clock.now == 1000.0 + 2 * ad.WRITE_PACE[1], "two full windows waited, never more than 80 writes per 20 s"
+    writer = graph.Writer(client, graph.WriteBudget(clock, clock.sleep))
+    sent_at = []
+    original = client.batch
+
+    def batch(requests, api="beta"):
+        sent_at.append((clock.now, len(requests)))
+        return original(requests, api=api)
+    client.batch = batch
+    calls = [{"method": "DELETE", "url": "%s/id-S%03d" % (plan_mod.DEVICES_PATH, i)} for i in range(250)]
+    answers = writer.send(calls)
+    assert len(answers) == 250 and all(a["status"] == 204 for a in answers)
+    assert [n for _t, n in sent_at] == [20] * 12 + [10]
+    for start, _n in sent_at:
+        assert sum(n for t, n in sent_at if start <= t < start + graph.WRITE_LIMIT[1]) <= graph.WRITE_LIMIT[0]
+    assert clock.now == 1000.0 + 2 * graph.WRITE_LIMIT[1], "250 writes: the third window opens after 40 s, not later"
 
 
 @pytest.mark.parametrize("keep_import_id", [True, False])
@@ -673,7 +724,7 @@ def test_refused_serial_filter_falls_back_to_the_full_list_once(status):
     any other error still fails."""
     client = FakeClient(devices=[device("S1", groupTag="Old"), device("S10"), device("X9")], filter_status=status)
     if status != 400:
-        with pytest.raises(ad.GraphError):
+        with pytest.raises(GraphError):
             run(client, devices=[{"serial_number": "S1", "group_tag": "New"}])
         return
     sync, result = run(client, devices=[{"serial_number": "S1", "group_tag": "New"},
@@ -681,9 +732,10 @@ def test_refused_serial_filter_falls_back_to_the_full_list_once(status):
     assert [(d["serial_number"], d["action"]) for d in result["devices"]] == [("S1", "updated"), ("S2", "imported")]
     assert client.devices["id-S1"]["groupTag"] == "New" and client.devices["id-S10"]["groupTag"] == ""
     assert client.devices["new-S2"]["displayName"] == "PC-2"
-    reads = [c[2] for c in client.calls if c[0] == "GET" and c[1] == ad.DEVICES_PATH]
-    assert [r.get("$filter") for r in reads] == ["contains(serialNumber,'S1')", None, None]
-    assert sync.warnings == [ad.FILTER_REFUSED]
+    reads = [c[2] for c in client.calls if c[0] == "GET" and c[1] == plan_mod.DEVICES_PATH]
+    # plan, wait until listed, and the read-back of the written devices (fidelity finding 8)
+    assert [r.get("$filter") for r in reads] == ["contains(serialNumber,'S1')", None, None, None]
+    assert sync.warnings == [graph.FILTER_REFUSED]
 
 
 def test_assign_user_without_friendly_name_sends_the_users_display_name_and_reruns_unchanged():
@@ -749,7 +801,7 @@ class SyncingClient(FakeClient):
     def get(self, path, api="beta", params=None, headers=None):
         self._catch_up()
         self.calls.append(("GET", path, None))
-        assert path == ad.SETTINGS_PATH
+        assert path == sync_mod.SETTINGS_PATH
         last = self.syncs[-1][0] if self.syncs else None
         running = last is not None and self.clock() < last + self.duration
         body = {"id": "t", "syncStatus": "inProgress" if running else "completed",
@@ -783,12 +835,12 @@ def run_syncing(client=None, devices=2, wait_timeout=1800, **kw):
     client = client or SyncingClient(clock, **kw)
     p = params(devices=[{"serial_number": "S%d" % i, "hardware_identifier": hwid(str(i))} for i in range(devices)],
                wait_timeout=wait_timeout, poll_interval=15)
-    sync = ad.DeviceSync(FakeModule(client), p, clock=clock, sleep=clock.sleep)
-    return client, sync, sync.run(ad.collect_specs(p), False)
+    sync = DeviceRun(FakeModule(client), p, clock=clock, sleep=clock.sleep)
+    return client, sync, sync.run(inp.collect_specs(p), False)
 
 
 def answers(sync):
-    return [(elapsed, status) for elapsed, status, _code in sync.sync_answers]
+    return [(elapsed, status) for elapsed, status, _code in sync.sync.answers]
 
 
 def all_listed(client, result):
@@ -824,7 +876,7 @@ def test_two_refused_syncs_then_success_when_the_dates_are_wrong():
     client.get = skewed
     client, sync, result = run_syncing(client)
     assert answers(sync) == [(15, 429), (30, 429), (630, 204)]
-    assert client.calls.count(("GET", ad.SETTINGS_PATH, None)) == 1, "the dates are not read again once wrong"
+    assert client.calls.count(("GET", sync_mod.SETTINGS_PATH, None)) == 1, "the dates are not read again once wrong"
     all_listed(client, result)
     assert sync.warnings == []
 
@@ -852,7 +904,7 @@ def test_refused_sync_goes_by_the_settings_dates():
     sync at 950), sooner than 10 minutes after this run's refusal; the settings are read twice, not on every poll."""
     client, sync, result = run_syncing(others=[950])
     assert answers(sync) == [(15, 429), (555, 204)]
-    assert client.calls.count(("GET", ad.SETTINGS_PATH, None)) == 2
+    assert client.calls.count(("GET", sync_mod.SETTINGS_PATH, None)) == 2
     all_listed(client, result)
     assert sync.warnings == []
 
@@ -862,7 +914,7 @@ def test_a_running_sync_is_waited_for_and_a_later_one_of_another_run_spares_ours
     the devices, so this run sends no second sync."""
     client, sync, result = run_syncing(others=[1010, 1500])
     assert answers(sync) == [(15, 409)]
-    assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1
+    assert client.calls.count(("POST", sync_mod.SYNC_PATH, None)) == 1
     all_listed(client, result)
     assert sync.warnings == ["Autopilot sync not started: a sync is already running (409 Conflict); the devices may appear "
                              "when it ends, or after a later sync."]
@@ -871,8 +923,8 @@ def test_a_running_sync_is_waited_for_and_a_later_one_of_another_run_spares_ours
 def test_no_second_sync_when_the_first_was_accepted():
     client, sync, result = run_syncing()
     assert answers(sync) == [(15, 204)]
-    assert client.calls.count(("POST", ad.SYNC_PATH, None)) == 1
-    assert ("GET", ad.SETTINGS_PATH, None) not in client.calls
+    assert client.calls.count(("POST", sync_mod.SYNC_PATH, None)) == 1
+    assert ("GET", sync_mod.SETTINGS_PATH, None) not in client.calls
     all_listed(client, result)
     assert sync.warnings == [] and "sync" not in [p["phase"] for p in result["progress"]]
 
@@ -881,7 +933,7 @@ def test_retry_after_on_the_refusal_is_followed():
     """A service with a shorter rule that says so in Retry-After (the emulator can): the sync is sent when it says."""
     client, sync, result = run_syncing(others=[990], interval=60, retry_after=True, duration=2)
     assert answers(sync) == [(15, 429), (60, 204)]
-    assert ("GET", ad.SETTINGS_PATH, None) not in client.calls
+    assert ("GET", sync_mod.SETTINGS_PATH, None) not in client.calls
     all_listed(client, result)
 
 
@@ -895,8 +947,8 @@ def test_refusals_until_the_timeout_make_one_warning():
 
 
 def test_graph_time():
-    assert ad.graph_time("1970-01-02T00:00:00Z") is None
-    assert ad.graph_time("0001-01-01T00:00:00Z") is None
-    assert ad.graph_time("2026-03-01T10:00:00.1234567Z") == 1772359200.0
-    assert ad.graph_time("2026-03-01T12:00:00+02:00") == 1772359200.0
-    assert ad.graph_time(None) is None and ad.graph_time("yesterday") is None
+    assert sync_mod.graph_time("1970-01-02T00:00:00Z") is None
+    assert sync_mod.graph_time("0001-01-01T00:00:00Z") is None
+    assert sync_mod.graph_time("2026-03-01T10:00:00.1234567Z") == 1772359200.0
+    assert sync_mod.graph_time("2026-03-01T12:00:00+02:00") == 1772359200.0
+    assert sync_mod.graph_time(None) is None and sync_mod.graph_time("yesterday") is None
