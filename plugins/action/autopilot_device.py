@@ -33,11 +33,11 @@ HEARTBEAT = 30.0  # seconds without a new note before a "still waiting" line
 POLL = 1.0
 
 
-def note_line(host, note):
-    """One note as the line an operator reads: ``lyon: autopilot_device profile after 45 s: 3 assigned, 2 pending``."""
+def describe(note):
+    """``profile after 45 s: 3 assignedInSync, 2 pending``: the phase, the seconds and the counts per state."""
     counts = note.get("counts") or {}
     shown = ", ".join("%s %s" % (n, state) for state, n in sorted(counts.items())) or "nothing yet"
-    return "%s: autopilot_device %s after %s s: %s" % (host, note.get("phase"), note.get("elapsed"), shown)
+    return "%s after %s s: %s" % (note.get("phase"), note.get("elapsed"), shown)
 
 
 class Progress(object):
@@ -63,15 +63,14 @@ class Progress(object):
                 self.latest = json.loads(raw.decode("utf-8"))
             except ValueError:
                 continue
-            found.append(note_line(self.host, self.latest))
+            found.append("%s: autopilot_device %s" % (self.host, describe(self.latest)))
         now = self.clock()
         if found:
             self.last = now
         elif now - self.last >= HEARTBEAT:
             self.last = now
             found.append("%s: autopilot_device still running after %d s%s" % (
-                self.host, now - self.started, "; last seen: %s" % note_line(self.host, self.latest).split(": ", 1)[1]
-                if self.latest else ""))
+                self.host, now - self.started, "; last seen: %s" % describe(self.latest) if self.latest else ""))
         return found
 
 

@@ -288,3 +288,27 @@ def test_a_site_name_with_hyphens_gets_a_profile_name_intune_accepts(site):
     assert profile['description'] == 'Windows Autopilot user driven Microsoft Entra join for site new york 2'
     assert by_name(state, 'groups', 'Autopilot devices - new-york-2')['membershipRule'] == \
         '(device.devicePhysicalIds -any (_ -eq "[OrderID]:NYC"))'
+
+
+def test_progress_while_waiting_and_a_summary_per_site(site):
+    """The devices steps show the module's counts per state while they wait (the action plugin), and each site ends
+    with one line per step; the counts match the devices the emulator holds after the run."""
+    result, _writes, state = site.runs['first']
+    devices = objects(state, 'windowsAutopilotDeviceIdentities')
+    for name, want in SITES.items():
+        start = result.stdout.index("TASK [intune.autopilot.user_driven_join : Devices of the site, imported by hardware hash "
+                                    "with the site's group tag] ***")
+        section = result.stdout[start:result.stdout.index('TASK [', start + 1)]
+        assert '%s: autopilot_device import after ' % name in section, section
+        summary = result.task('intune.autopilot.user_driven_join : Summary of the site, one line per step', host=name)['msg']
+        mine = [d for d in devices if d['groupTag'] == want['tag']]
+        assert len(mine) == len(want['serials'])
+        assert 'devices: %d imported (of %d)' % (len(mine), len(mine)) in summary
+        assert 'profile_wait: %d assigned (of %d)' % (len(mine), len(mine)) in summary
+        assert 'profile (User driven Entra join %s): created' % name in summary
+    checked = site.runs['check_empty'][0]
+    summary = checked.task('intune.autopilot.user_driven_join : Summary of the site, one line per step', host='berlin')['msg']
+    assert 'devices: 3 imported (of 3)' in summary and 'profile_wait: not run' in summary
+    second = site.runs['second'][0].task('intune.autopilot.user_driven_join : Summary of the site, one line per step',
+                                         host='lyon')['msg']
+    assert 'devices: 2 unchanged (of 2)' in second and 'profile (User driven Entra join lyon): unchanged' in second
