@@ -30,7 +30,7 @@ PROFILE_OPTIONS = ("locale", "device_name_template", "device_type", "preprovisio
                    "hardware_hash_extraction_enabled")
 RESULTS = (
     ("group", "__user_driven_join_tenant_group", {"display_name": "user_driven_join_tenant_group_name",
-                                                   "description": "user_driven_join_tenant_group_description"}),
+                                                  "description": "user_driven_join_tenant_group_description"}),
     ("group", "__user_driven_join_group", {"display_name": "user_driven_join_group_name",
                                            "description": "user_driven_join_group_description",
                                            "autopilot_group_tag": "user_driven_join_group_tag"}),

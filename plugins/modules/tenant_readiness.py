@@ -49,6 +49,7 @@ seealso:
     description: The C(roles) claim of an app-only token lists the application permissions granted to the app.
     link: https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
   - name: Microsoft Graph permissions reference
+    description: What each application permission grants.
     link: https://learn.microsoft.com/graph/permissions-reference
 """
 
@@ -154,8 +155,8 @@ def run(module):
     rows = judge(rows, None if roles is None else set(roles), dict((call, probe(module, call)) for call in sorted(reads)))
     found = problems(rows)
     intune = intune_status(rows)
-    token_line = ("ready", "issued for app %s in tenant %s" % (claims.get("appid") or claims.get("azp") or "?",
-                                                                claims.get("tid") or "?"))
+    app = claims.get("appid") or claims.get("azp") or "?"
+    token_line = ("ready", "issued for app %s in tenant %s" % (app, claims.get("tid") or "?"))
     return dict(changed=False, ready=not found and all(r["status"] == "ready" for r in rows), token_acquired=True,
                 roles=sorted(roles) if roles is not None else None, checks=checks(rows),
                 intune=dict(status=intune[0], detail=intune[1]) if intune else None,

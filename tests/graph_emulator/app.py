@@ -37,7 +37,6 @@ DROP = object()
 INTUNE_PATHS = ("/deviceManagement", "/deviceAppManagement")
 
 
-
 class GraphApp:
     """The emulator minus its transport: tenant, registered apps, behaviours and the request log."""
 

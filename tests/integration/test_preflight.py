@@ -136,8 +136,8 @@ def test_healthy_sites_go_on_when_told(tenant, collections_path):
     inventory = sites(
         berlin={'user_driven_join_group_tag': 'BER', 'user_driven_join_devices': [device('BER0001')]},
         lyon={'user_driven_join_group_tag': 'LYS', 'user_driven_join_device_name_template': 'LYS-%RAND:99%'})
-    result = run(tenant, collections_path, inventory, extra_vars={'user_driven_join_preflight_stop_play': False,
-                                                                   'user_driven_join_wait_for_profile': False})
+    told = {'user_driven_join_preflight_stop_play': False, 'user_driven_join_wait_for_profile': False}
+    result = run(tenant, collections_path, inventory, extra_vars=told)
     assert result.rc != 0
     messages = preflight_messages(result)
     assert list(messages) == ['lyon']

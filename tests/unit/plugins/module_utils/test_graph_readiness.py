@@ -76,5 +76,5 @@ def test_token_claims_and_the_table():
                  {('GET', '/users', 'v1.0'): None})
     lines = report(('ready', 'issued'), rows)
     assert lines[0].split()[:3] == ['check', 'status', 'steps']
-    assert [line.split()[:2] for line in lines[1:]] == [['token', 'ready'], ['User.Read.All', 'ready'],
-                                                       ['DeviceManagementServiceConfig.ReadWrite.All', 'ready']]
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ['token', 'ready'], ['User.Read.All', 'ready'], ['DeviceManagementServiceConfig.ReadWrite.All', 'ready']]
