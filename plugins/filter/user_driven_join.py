@@ -8,7 +8,7 @@ The role's preflight runs every step's module in check mode for every site and r
 (``__user_driven_join_<step>``), and each site publishes its settings (``__user_driven_join_site``). These filters
 read them for every site of the play from ``hostvars``, translate the modules' option names into the role's
 variables, add the rules that only the whole play can see (a tenant-wide variable that differs between sites, a
-serial in two sites, a group tag no profile targets, a group that neither exists nor is created by the run), and
+serial in two sites, a group tag no profile targets, a group that neither exists nor is created by the role), and
 say for each site whether it stops. ``step_summary`` turns one step's registered result into one line.
 """
 
@@ -116,9 +116,11 @@ class Play(object):
         return self.sites[host].get("steps") or []
 
     def created_groups(self):
-        """Display names (lower case) of the groups this run creates: the tenant group and every site's group."""
-        if not any("group" in self.steps(h) for h in self.hosts):
-            return set()
+        """Display names (lower case) of the groups the role creates: the tenant group and every site's group.
+
+        They are assumed even when this run's tags leave the group step out (``--tags profile``): the role's README
+        says a step needs the earlier ones to have run once.
+        """
         names = set([(self.first.get("tenant_group_name") or "").lower()])
         return names | set((s.get("group_name") or "").lower() for s in self.sites.values())
 
@@ -181,7 +183,7 @@ class Play(object):
 
     def missing_groups(self, host, variable):
         created, found = self.created_groups(), self.found_groups()
-        return ["%s: no group named '%s' exists, and this run does not create it (the real run would fail); create it, "
+        return ["%s: no group named '%s' exists, and the role does not create it (the real run would fail); create it, "
                 "or correct the name" % (v, g) for v, g in self.assigned_groups(host)
                 if v == variable and g.lower() not in created and g.lower() not in found]
 

@@ -124,7 +124,7 @@ def test_rules_across_sites_are_all_named_in_one_check(tenant, collections_path)
     assert tenant_wide in messages['berlin'] and tenant_wide in messages['lyon']
     assert 'serial(s) SHARED01 are devices of site lyon too' in messages['berlin']
     assert 'serial(s) SHARED01 are devices of site berlin too' in messages['lyon']
-    assert ("user_driven_join_profile_assignments: no group named 'Kiosk devices' exists, and this run does not "
+    assert ("user_driven_join_profile_assignments: no group named 'Kiosk devices' exists, and the role does not "
             "create it") in messages['berlin']
     assert 'Kiosk devices' not in messages['lyon']
     assert "user_driven_join_users: serial(s) NOWHERE1 are not registered and no site of this run imports them" in \
