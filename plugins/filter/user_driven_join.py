@@ -18,6 +18,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible.errors import AnsibleError
+
 STEPS = ("group", "esp", "profile", "devices", "users")
 
 # Each step: the registered result(s) of the preflight, and the module options the role fills from its variables.
@@ -264,6 +266,31 @@ class Play(object):
                 found.append("%s is tenant-wide but differs between sites: %s; it is written once per run with the first "
                              "site's value, so set it once for all sites (group_vars, not host_vars)" % (
                                  name, "; ".join("%s in %s" % (v, ", ".join(h)) for v, h in sorted(values.items()))))
+        return found + self.outside_problems(names)
+
+    def outside_problems(self, names):
+        """With --limit: sites of the same inventory groups and tenant left out of the play that set a tenant-wide
+        variable (in their inventory variables) to another value than this play writes. Values they take from the
+        role's defaults are not seen here (a host outside the play has only its inventory variables)."""
+        groups = set(g for h in self.hosts for g in (self._get(h, "group_names") or []))
+        tenant = normalized((self.first.get("tenant_wide") or {}).get("user_driven_join_tenant_id") or "")
+        mine = self.first.get("tenant_wide") or {}
+        found = []
+        for host in sorted(h for h in self.hostvars if h not in self.all):
+            if not groups & set(self._get(host, "group_names") or []):
+                continue
+            if normalized(self._get(host, "user_driven_join_tenant_id") or "") != tenant:
+                continue
+            for name in names:
+                try:
+                    theirs = self._get(host, name)
+                except AnsibleError:  # a value templated from what only the role defines: not comparable here
+                    continue
+                if theirs is not None and json.dumps(normalized(theirs), sort_keys=True) != json.dumps(
+                        normalized(mine.get(name)), sort_keys=True):
+                    found.append("%s is tenant-wide but site %s, left out of this play (--limit), sets %s while this play "
+                                 "writes %s; the sites would undo each other's run: set it once for all sites (group_vars)"
+                                 % (name, host, json.dumps(normalized(theirs)), json.dumps(normalized(mine.get(name)))))
         return found
 
 

@@ -131,6 +131,21 @@ def test_rules_across_sites_are_all_named_in_one_check(tenant, collections_path)
         messages['lyon']
 
 
+def test_a_tenant_wide_variable_of_one_site_is_named_when_the_play_is_limited_to_it(tenant, collections_path):
+    """Set in lyon's host_vars, the ESP name would only apply with --limit lyon, creating a second ESP that competes
+    with the other sites' for priority 1 on every run: the limited play names the site left out."""
+    inventory = {'autopilot_sites': {
+        'vars': {'user_driven_join_esp_name': 'Contoso Autopilot ESP'},
+        'hosts': {'berlin': {'user_driven_join_group_tag': 'BER'},
+                  'lyon': {'user_driven_join_group_tag': 'LYS', 'user_driven_join_esp_name': 'Lyon ESP'}}}}
+    mark = tenant.mark()
+    result = run(tenant, collections_path, inventory, check=True, extra_vars={'user_driven_join_target': 'lyon'})
+    assert result.rc != 0
+    assert tenant.writes_since(mark) == []
+    assert ('user_driven_join_esp_name is tenant-wide but site berlin, left out of this play (--limit), sets '
+            '"Contoso Autopilot ESP" while this play writes "Lyon ESP"') in preflight_messages(result)['lyon']
+
+
 def test_healthy_sites_go_on_when_told(tenant, collections_path):
     """user_driven_join_preflight_stop_play: false - the site with a problem writes nothing, the healthy one converges."""
     inventory = sites(

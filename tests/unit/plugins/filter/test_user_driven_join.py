@@ -117,3 +117,16 @@ def test_step_summary_lines():
         {'action': 'unchanged', 'device': {'deploymentProfileAssignmentStatus': 'pending'}},
         {'action': 'failed', 'device': {}}]}
     assert step_summary(waited, 'profile_wait') == 'profile_wait: 1 assigned, 1 failed, 1 still waiting (of 3) - Timed out'
+
+
+def test_a_site_left_out_of_the_play_that_sets_a_tenant_wide_variable_otherwise():
+    hostvars = {'lyon': dict(site('lyon', 'LYS', tenant_wide={'user_driven_join_esp_name': 'Lyon ESP'}),
+                             group_names=['autopilot_sites']),
+                'berlin': {'group_names': ['autopilot_sites'], 'user_driven_join_esp_name': 'Contoso ESP'},
+                'other-tenant': {'group_names': ['autopilot_sites'], 'user_driven_join_tenant_id': 'x',
+                                 'user_driven_join_esp_name': 'Fabrikam ESP'},
+                'elsewhere': {'group_names': ['kiosks'], 'user_driven_join_esp_name': 'Kiosk ESP'}}
+    play = preflight_report(hostvars, ['lyon'], ['lyon'])['play']
+    assert play == ['user_driven_join_esp_name is tenant-wide but site berlin, left out of this play (--limit), sets '
+                    '"Contoso ESP" while this play writes "Lyon ESP"; the sites would undo each other\'s run: set it '
+                    'once for all sites (group_vars)']
