@@ -251,7 +251,7 @@ class Play(object):
             return []
         found = []
         readiness = self._get(self.hosts[0], "__user_driven_join_readiness") or {}
-        found += ["[tenant] %s" % p for p in readiness.get("problems") or []]
+        found += ["[tenant] %s" % p for p in readiness.get("problems") or module_problems(readiness, {})]
         for step, name, names in RESULTS:
             if name in ("__user_driven_join_tenant_group", "__user_driven_join_esp"):
                 found += ["[%s] %s" % (step, p) for p in module_problems(self._get(self.hosts[0], name), names)]

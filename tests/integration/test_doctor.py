@@ -85,3 +85,18 @@ def test_the_role_stops_every_site_before_any_write_when_the_app_lacks_a_permiss
     assert set(failed) == {'berlin', 'lyon'}
     for message in failed.values():
         assert '[tenant] the app lacks the Microsoft Graph application permission Group.ReadWrite.All' in message
+
+
+def test_a_token_that_cannot_be_had_is_one_problem_for_every_site_and_no_step_is_checked(tenant, run_playbook):
+    inventory = {'autopilot_sites': {'hosts': {'berlin': {}, 'lyon': {}}}}
+    mark = tenant.mark()
+    result = run_playbook(ROLE_PLAYBOOK, emulator=tenant, inventory=inventory, check=True,
+                          env_extra={'AZURE_CLIENT_SECRET': 'not-the-secret'})
+    assert result.rc != 0
+    failed = dict((t['host'], t['result']['msg']) for t in result.tasks if t['status'] == 'failed' and not t['ignored'])
+    assert set(failed) == {'berlin', 'lyon'}
+    for message in failed.values():
+        assert 'has 1 problem(s)' in message and '(1) [tenant] no token: ' in message
+        assert 'AADSTS7000215' in message
+    assert not [t for t in result.tasks if t['task'].endswith('assigned to its device group') and t['status'] != 'skipped']
+    assert [r for r in tenant.requests_since(mark) if r['path'].startswith(('/beta/', '/v1.0/'))] == []
