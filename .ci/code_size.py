@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print the size figures the project keeps itself to (docs/developing.md, "Size"):
 
 * a module: lines of code after its DOCUMENTATION / EXAMPLES / RETURN strings (blank and comment lines not

@@ -5,7 +5,7 @@
 """The preflight and the summary of the role user_driven_join, on the controller.
 
 The role's preflight runs every step's module in check mode for every site and registers what each answered
-(``__user_driven_join_<step>``), and each site publishes its settings (``__user_driven_join_site``). These filters
+(``__user_driven_join_<step>_result``), and each site publishes its settings (``__user_driven_join_site``). These filters
 read them for every site of the play from ``hostvars``, translate the modules' option names into the role's
 variables, add the rules that only the whole play can see (a tenant-wide variable that differs between sites, a
 serial in two sites, a group tag no profile targets, a group that neither exists nor is created by the role), and
@@ -31,24 +31,24 @@ OOBE = ("user_type", "privacy_settings_hidden", "eula_hidden", "escape_link_hidd
 PROFILE_OPTIONS = ("locale", "device_name_template", "device_type", "preprovisioning_allowed",
                    "hardware_hash_extraction_enabled")
 RESULTS = (
-    ("group", "__user_driven_join_tenant_group", {"display_name": "user_driven_join_tenant_group_name",
+    ("group", "__user_driven_join_tenant_group_result", {"display_name": "user_driven_join_tenant_group_name",
                                                   "description": "user_driven_join_tenant_group_description"}),
-    ("group", "__user_driven_join_group", {"display_name": "user_driven_join_group_name",
+    ("group", "__user_driven_join_group_result", {"display_name": "user_driven_join_group_name",
                                            "description": "user_driven_join_group_description",
                                            "autopilot_group_tag": "user_driven_join_group_tag"}),
-    ("esp", "__user_driven_join_esp", dict([("display_name", "user_driven_join_esp_name"),
+    ("esp", "__user_driven_join_esp_result", dict([("display_name", "user_driven_join_esp_name"),
                                             ("description", "user_driven_join_esp_description")]
                                            + [(o, "user_driven_join_esp_" + o) for o in ESP_OPTIONS])),
-    ("profile", "__user_driven_join_profile", dict(
+    ("profile", "__user_driven_join_profile_result", dict(
         [("display_name", "user_driven_join_profile_name"), ("description", "user_driven_join_profile_description"),
          ("assignments", "user_driven_join_profile_assignments")]
         + [(o, "user_driven_join_" + o) for o in PROFILE_OPTIONS]
         + [("out_of_box_experience_setting.%s" % o, "user_driven_join_" + o) for o in OOBE])),
-    ("devices", "__user_driven_join_devices", {"devices": "user_driven_join_devices",
+    ("devices", "__user_driven_join_devices_result", {"devices": "user_driven_join_devices",
                                                "csv_path": "user_driven_join_devices_csv",
                                                "wait_timeout": "user_driven_join_wait_timeout",
                                                "poll_interval": "user_driven_join_poll_interval"}),
-    ("users", "__user_driven_join_users", {"devices": "user_driven_join_users"}),
+    ("users", "__user_driven_join_users_result", {"devices": "user_driven_join_users"}),
 )
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -176,7 +176,7 @@ class Play(object):
                          "against roles/user_driven_join/README.md" % ", ".join(sorted(unknown)))
         for step, name, names in RESULTS:
             result = self._get(host, name)
-            if name in ("__user_driven_join_tenant_group", "__user_driven_join_esp") and host != self.hosts[0]:
+            if name in ("__user_driven_join_tenant_group_result", "__user_driven_join_esp_result") and host != self.hosts[0]:
                 continue  # tenant-wide, checked once (run_once): reported with the play's problems
             found += ["[%s] %s" % (step, p) for p in module_problems(result, names)]
         found += self.missing_groups(host, "user_driven_join_profile_assignments")
@@ -190,12 +190,12 @@ class Play(object):
                 if v == variable and g.lower() not in created and g.lower() not in found]
 
     def serials_in_other_sites(self, host):
-        mine = dict((serial_key(s), s) for s, _t, _i in devices_of(self._get(host, "__user_driven_join_devices")))
+        mine = dict((serial_key(s), s) for s, _t, _i in devices_of(self._get(host, "__user_driven_join_devices_result")))
         found = []
         for other in self.hosts:
             if other == host:
                 continue
-            theirs = set(serial_key(s) for s, _t, _i in devices_of(self._get(other, "__user_driven_join_devices")))
+            theirs = set(serial_key(s) for s, _t, _i in devices_of(self._get(other, "__user_driven_join_devices_result")))
             both = sorted(mine[k] for k in set(mine) & theirs)
             if both:
                 found.append("serial(s) %s are devices of site %s too: each run would give them the other site's "
@@ -203,8 +203,8 @@ class Play(object):
         return found
 
     def users_without_device(self, host):
-        imported = set(serial_key(s) for h in self.hosts for s, _t, _i in devices_of(self._get(h, "__user_driven_join_devices")))
-        missing = sorted(s for s, _t, has_id in devices_of(self._get(host, "__user_driven_join_users"))
+        imported = set(serial_key(s) for h in self.hosts for s, _t, _i in devices_of(self._get(h, "__user_driven_join_devices_result")))
+        missing = sorted(s for s, _t, has_id in devices_of(self._get(host, "__user_driven_join_users_result"))
                          if not has_id and serial_key(s) not in imported)
         if not missing:
             return []
@@ -236,7 +236,7 @@ class Play(object):
             return []
         allowed = set(str(t).lower() for t in self.sites[host].get("tags_without_profile") or [])
         lost = {}
-        for serial, tag, _i in devices_of(self._get(host, "__user_driven_join_devices")):
+        for serial, tag, _i in devices_of(self._get(host, "__user_driven_join_devices_result")):
             if tag.lower() not in tags and tag.lower() not in allowed:
                 lost.setdefault(tag, []).append(serial)
         return ["serial(s) %s: group tag '%s' matches no group this run assigns a deployment profile to (those select "
@@ -253,7 +253,7 @@ class Play(object):
         readiness = self._get(self.hosts[0], "__user_driven_join_readiness") or {}
         found += ["[tenant] %s" % p for p in readiness.get("problems") or module_problems(readiness, {})]
         for step, name, names in RESULTS:
-            if name in ("__user_driven_join_tenant_group", "__user_driven_join_esp"):
+            if name in ("__user_driven_join_tenant_group_result", "__user_driven_join_esp_result"):
                 found += ["[%s] %s" % (step, p) for p in module_problems(self._get(self.hosts[0], name), names)]
         found += self.missing_groups(self.hosts[0], "user_driven_join_esp_assignments")
         names = sorted(set(n for s in self.sites.values() for n in s.get("tenant_wide") or {}))

@@ -63,6 +63,7 @@ __metaclass__ = type
 import re
 
 MAX_NAME = 15
+MAX_PROFILE_NAME = 200
 OS_DEFAULT = "os-default"
 
 _MACRO_RE = re.compile(r"%([^%]*)%")
@@ -171,6 +172,24 @@ def check_name_template(template):
     if "serial" not in macros and not re.search(r"[A-Za-z-]", literal):
         raise NameTemplateError("the generated name would be all digits, which Windows does not allow; add a letter "
                                 "or a hyphen.")
+    return None
+
+
+def template_problem(template):
+    """Why ``template`` is refused, as the message after the option name, or ``None``."""
+    try:
+        check_name_template(template)
+    except NameTemplateError as exc:
+        return "'%s' is refused: %s" % (template, exc)
+    return None
+
+
+def locale_problem(value):
+    """Why the locale ``value`` is refused, or ``None``."""
+    try:
+        check_locale(value)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

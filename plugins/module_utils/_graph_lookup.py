@@ -24,6 +24,7 @@ __metaclass__ = type
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (
     EngineError, is_guid, odata_quote)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 
 
 class Unresolved(str):
@@ -36,9 +37,10 @@ class Unresolved(str):
         return obj
 
 
-# kind -> (collection path, api, name property, select)
+# kind -> (collection path, api, name property, select); a group's createdDateTime tells a group that Intune may not
+# know yet (see _graph_assignments.retry_new_groups).
 KINDS = {
-    "group": ("/groups", "v1.0", "displayName", "id,displayName,groupTypes"),
+    "group": ("/groups", "v1.0", "displayName", "id,displayName,groupTypes,createdDateTime"),
     "user": ("/users", "v1.0", "userPrincipalName", "id,displayName,userPrincipalName"),
     "device": ("/devices", "v1.0", "displayName", "id,displayName,deviceId"),
     "app": ("/deviceAppManagement/mobileApps", "beta", "displayName", None),
@@ -53,6 +55,7 @@ class Resolver(object):
         self.module = module
         self._lists = {}
         self._by_id = {}
+        self._unreadable = set()
 
     @property
     def client(self):
@@ -81,9 +84,9 @@ class Resolver(object):
 
     def lookup(self, kind, value, option, allow_unresolved=True):
         """The one object of ``kind`` named (or with id) ``value``; ``option`` names the option in errors."""
-        if value is None or value == "":
-            raise EngineError("%s: a %s name is required." % (option, kind))
-        value = str(value)
+        value = "" if value is None else str(value).strip()
+        if not value:
+            raise EngineError("%s: the entry is empty; give the %s's display name or id." % (option, kind))
         path, api, _prop, _select = KINDS[kind]
         if is_guid(value) or (kind == "scope tag" and value.isdigit()):
             if (kind, value) in self._by_id:
@@ -116,15 +119,46 @@ class Resolver(object):
     def id(self, kind, value, option, allow_unresolved=True):
         return self.lookup(kind, value, option, allow_unresolved)["id"]
 
-    def name(self, kind, obj_id):
-        """The display name of an id, for diffs and ``_info`` results (the id itself when gone)."""
+    def ids(self, kind, values, option, problems, allow_unresolved=False):
+        """The ids of ``values`` (names or ids, duplicates dropped, order kept); each name that does not resolve is
+        added to ``problems`` as ``option[index]: ...`` instead of stopping at the first."""
+        ids = []
+        for index, value in enumerate(values):
+            try:
+                obj_id = self.id(kind, value, "%s[%d]" % (option, index), allow_unresolved)
+            except EngineError as exc:
+                problems.add(exc.msg)
+                continue
+            if obj_id not in ids:
+                ids.append(obj_id)
+        return ids
+
+    def known(self, kind, obj_id):
+        """The object this run has already read for ``obj_id`` (``{}`` when none)."""
+        return self._by_id.get((kind, obj_id)) or {}
+
+    def name(self, kind, obj_id, lenient=False):
+        """The display name of an id, for diffs and ``_info`` results (the id itself when gone).
+
+        ``lenient`` (the ``_info`` modules): when the names of a kind cannot be read (a missing permission), show the
+        ids and warn once per kind; names are a convenience of a read-only module, not worth failing it.
+        """
         if isinstance(obj_id, Unresolved):
             return obj_id.name
-        if kind in LISTED:
-            self._list(kind)
-        obj = self._by_id.get((kind, obj_id))
-        if obj is None:
-            path, api, _prop, _select = KINDS[kind]
-            obj = self.client.get_or_none("%s/%s" % (path, obj_id), api=api) or {}
-            self._by_id[(kind, obj_id)] = obj
+        if kind in self._unreadable:
+            return obj_id
+        try:
+            if kind in LISTED:
+                self._list(kind)
+            obj = self._by_id.get((kind, obj_id))
+            if obj is None:
+                path, api, _prop, _select = KINDS[kind]
+                obj = self.client.get_or_none("%s/%s" % (path, obj_id), api=api) or {}
+                self._by_id[(kind, obj_id)] = obj
+        except GraphError as exc:
+            if not lenient:
+                raise
+            self._unreadable.add(kind)
+            self.module.warn("Could not read %s names (%s); their ids are shown instead." % (kind, exc))
+            return obj_id
         return obj.get(KINDS[kind][2]) or obj_id

@@ -6,7 +6,8 @@
 
 Internal to this collection (the leading underscore): it may change in any release without notice.
 It merges the connection options (documented once in doc_fragments/graph_auth.py), validates them before any
-call, builds one GraphClient per module run and turns exceptions into ``fail_json`` at one edge.
+call, builds one GraphClient per module run and is the one error edge: :meth:`GraphModule.run` turns the result of a
+module's work into ``exit_json`` and every exception into ``fail_json``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +20,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_auth import (
     CLOUDS, CREDENTIALS, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, HAS_MSAL, MSAL_IMPORT_ERROR, NEEDS_APP_REGISTRATION,
 )
@@ -179,23 +181,36 @@ class GraphModule(AnsibleModule):
     def fail_json(self, msg, **kwargs):
         super(GraphModule, self).fail_json(msg, **self._with_stats(kwargs))
 
-    def fail_from_graph(self, verb, resource, key, exc):
-        """fail_json with ``Failed to <verb> <resource> '<key>': <code>: <message>`` and the error's details.
+    def run(self, work):
+        """The one error edge of the collection: call ``work()`` and end the task with what it returns or raises.
 
-        A token failure is reported on its own ("Failed to obtain a token for client ..."): no resource was touched.
+        ``work`` returns the module result as a dict: it is passed to ``exit_json``, after each entry of its
+        ``warnings`` list (if any) went through ``warn``. An :class:`EngineError` (bad input, every problem at once, a
+        timeout, a Graph error in context) fails the task with its ``msg`` and its ``extra`` keys beside it (``problems``,
+        ``status``, ``request_id``, or a whole partial result); a Graph error that escaped ``work`` and anything unexpected
+        fail it too (the latter with a traceback). A ``work`` that ends the task itself (``exit_json``) still works, and
+        what a ``work`` returns that is not a dict is returned.
         """
-        if isinstance(exc, GraphAuthError):
-            msg = exc.summary
-        else:
-            msg = "Failed to %s %s '%s': %s" % (verb, resource, key, exc.summary)
-        self.fail_json(msg=msg, **exc.to_result())
-
-    def run(self, fn):
-        """Call ``fn()``; the one last-resort handler turning any exception into fail_json."""
         try:
-            return fn()
+            result = work()
+        except EngineError as exc:
+            self.fail_json(msg=exc.msg, **exc.extra)
         except GraphError as exc:
             msg = exc.summary if isinstance(exc, GraphAuthError) else 'Failed to talk to Microsoft Graph: %s' % exc.summary
             self.fail_json(msg=msg, **exc.to_result())
         except Exception as exc:  # pylint: disable=broad-except
             self.fail_json(msg='%s: %s' % (type(exc).__name__, exc), exception=traceback.format_exc())
+        if not isinstance(result, dict):
+            return result
+        for warning in result.pop('warnings', None) or []:
+            self.warn(warning)
+        self.exit_json(**result)
+
+
+def info_module(exclusive=(), **options):
+    """The GraphModule of an ``_info`` module: ``display_name`` (alias ``name``) and ``id``, mutually exclusive with each
+    other and with the ``exclusive`` options, beside the module's own ``options``."""
+    spec = dict(display_name=dict(type='str', aliases=['name']), id=dict(type='str'))
+    spec.update(options)
+    return GraphModule(argument_spec=spec, mutually_exclusive=[['display_name', 'id'] + list(exclusive)],
+                       supports_check_mode=True)

@@ -2,22 +2,25 @@
 # Copyright: (c) 2026, intune.autopilot contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The resource engine: find, normalize, compare, plan, apply, result.
+"""The resource engine: find, plan, check, apply, result.
 
-Internal to this collection; it may change in any release.
+Internal to this collection; it may change in any release. It knows nothing of Ansible: it reads the module's
+``params``, ``check_mode``, ``client`` and ``warn`` and raises :class:`EngineError`, which the one error edge
+(``GraphModule.run``) turns into the task's failure.
 
-A module declares one :class:`GraphResource` (where the resource lives, how it is found, which
-options map to which Graph properties, which relationships it manages) and calls :func:`ensure`
-or :func:`info`. The engine does the rest the same way for every module:
+A resource is declared once (a :class:`GraphResource` with its :class:`Prop` list and :class:`Relationship` list) and
+:func:`ensure` or :func:`info` does the rest the same way for every module:
 
-1. find the current object by ``id`` or by its natural key (a name); more than one match is an error;
-2. build the desired properties from the options the user set (``None`` means "leave as it is");
-3. compare them with the current object after normalizing both sides, and plan the writes:
-   create, a PATCH with only the differing keys, property writers (such as ``setPriority``),
-   relationship changes (members, assignments), or delete;
-4. in check mode stop before the first write and return the predicted object;
-5. otherwise apply the plan, read the object back and return it as Graph returns it, with
-   ``diff: {before, after}`` limited to the keys the user manages.
+1. ``validate(ctx)``: the checks of the options alone, each problem added to ``ctx.problems``;
+2. one read of the current object (by ``id``, by its natural key, or the resource's ``find``);
+3. the plan: the desired properties of the options the user set (names resolved to ids, every name that does not
+   resolve added to the problems), the create body or the PATCH with only the differing keys, the property writers
+   (``setPriority``), the relationships (members, assignments); each ``Prop.check`` runs on a value the plan sends;
+4. ``check(ctx, plan)``: the resource's checks that need the current object and the plan (a priority range, a name the
+   service refuses, the portal's rules as warnings, what a delete would leave behind);
+5. every problem found so far fails the task at once, before any write;
+6. check mode stops here and returns the predicted object; otherwise the plan is applied and the object read back.
+   The diff holds the managed keys only, with ids of resolved properties shown as names.
 
 See docs/developing.md for the declaration keys.
 """
@@ -25,30 +28,47 @@ See docs/developing.md for the declaration keys.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (  # noqa: F401 (re-exported)
-    EngineError, WaitTimeout, clean, is_guid, odata_quote, wait_for)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import (
+    EngineError, Problems, clean, odata_quote, wait_for)
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_lookup import Resolver
 
 
 class Prop(object):
     """One option mapped to one Graph property.
 
-    ``kind`` is ``scalar`` (compared as is), ``set`` (a list compared without order or duplicates),
-    ``ci`` (a string compared without regard to case) or ``object`` (a dict compared key by key:
-    only the keys the user set). ``create_only`` properties are sent on create and never patched
-    (a difference is reported as a warning). ``writer`` is a function ``writer(ctx, obj, value)``
-    for properties that Graph changes through an action rather than PATCH (``setPriority``).
-    ``read`` maps the current object to the comparable value when Graph returns it under another
-    shape or name (deprecated property names).
+    ``kind``: ``scalar`` (compared as is), ``set`` (a list compared without order or duplicates), ``ci`` (a string
+    compared without case) or ``object`` (a dict compared only on the keys the user set; PATCH sends it merged).
+    ``keys``: for an ``object`` option with snake_case suboptions, the ``(suboption, graph key)`` pairs.
+    ``resolve``: a kind of the resolver (``app``, ``scope tag``): the option lists names or ids, which compare, write
+    and prediction use as ids and the diff and the ``_info`` modules show as names; a name must exist, in check mode too.
+    ``value(params)``: the Graph value when it comes from other options than ``option`` alone (several options to one
+    property); ``option`` is then the one named in messages.
+    ``writer(ctx, obj, value)``: for a property Graph changes through an action (``setPriority``), called when it differs.
+    ``read(obj)``: the comparable current value where Graph returns it under another name or shape.
+    ``check(value)``: a problem (text) with a value the plan sends, else ``None``; a value the object already holds is
+    never refused, because it is never sent.
     """
 
-    def __init__(self, option, prop, kind="scalar", create_only=False, writer=None, read=None):
-        self.option = option
-        self.prop = prop
-        self.kind = kind
-        self.create_only = create_only
-        self.writer = writer
-        self.read = read
+    def __init__(self, option, prop, kind="scalar", keys=None, resolve=None, value=None, writer=None, read=None,
+                 check=None):
+        self.option, self.prop, self.kind, self.keys = option, prop, "object" if keys else kind, keys
+        self.resolve, self.value, self.writer, self.read, self.check = resolve, value, writer, read, check
+
+    def wanted(self, ctx):
+        """The desired Graph value from the options, ``None`` when the user left them out."""
+        value = self.value(ctx.params) if self.value else ctx.params.get(self.option)
+        if value is None:
+            return None
+        if self.keys:
+            value = dict((graph, value[option]) for option, graph in self.keys if value.get(option) is not None)
+        if self.kind == "object":
+            return dict((k, v) for k, v in value.items() if v is not None) or None
+        if self.resolve:
+            known = len(ctx.problems)
+            ids = ctx.resolver.ids(self.resolve, value, self.option, ctx.problems)
+            return ids if len(ctx.problems) == known else None   # a name did not resolve: nothing to plan or check
+        return value
 
     def current(self, obj):
         return self.read(obj) if self.read else obj.get(self.prop)
@@ -63,11 +83,13 @@ class Prop(object):
             return all(have.get(k) == v for k, v in want.items() if v is not None)
         return want == have
 
-    def view(self, value):
-        """The value as the diff shows it (sets sorted, so that order never looks like a change)."""
-        if self.kind == "set" and value is not None:
-            return sorted(set(value))
-        return value
+    def view(self, ctx, value, lenient=False):
+        """The value as the diff shows it: sets sorted, so that order never looks like a change; resolved ids by name."""
+        if value is None or self.kind != "set":
+            return value
+        if self.resolve:
+            return sorted(ctx.resolver.name(self.resolve, v, lenient) for v in set(value))
+        return sorted(set(value))
 
     def merged(self, want, have):
         """The value the object will have after the write (for ``object``, only set keys change)."""
@@ -81,11 +103,11 @@ class Prop(object):
 class Relationship(object):
     """A list the resource owns beside its properties (members, assignments).
 
-    Subclasses implement ``desired(ctx)`` (``None`` when the user did not set the option, else a dict
-    key -> item), ``current(ctx, obj)`` (dict key -> item, read in full) and
-    ``apply(ctx, obj, desired, current)`` (the writes). ``describe(ctx, items)`` gives the sorted,
-    readable list used in the diff and the result. ``clear_before_delete`` makes ``state: absent``
-    empty the relationship before deleting the object (profiles cannot be deleted while assigned).
+    Subclasses implement ``desired(ctx)`` (``None`` when the user did not set the option, else a dict key -> item; names
+    that do not resolve go to ``ctx.problems``), ``current(ctx, obj)`` (dict key -> item, read in full) and
+    ``apply(ctx, obj, desired, current)`` (the writes). ``describe(ctx, items)`` gives the sorted, readable list used in
+    the diff and the result. ``clear_before_delete`` makes ``state: absent`` empty the relationship before deleting
+    the object (profiles cannot be deleted while assigned).
     """
 
     name = None
@@ -100,7 +122,7 @@ class Relationship(object):
     def apply(self, ctx, obj, desired, current):
         raise NotImplementedError
 
-    def describe(self, ctx, items):
+    def describe(self, ctx, items, lenient=False):
         return sorted(str(k) for k in items)
 
     def differs(self, desired, current):
@@ -110,207 +132,245 @@ class Relationship(object):
 class GraphResource(object):
     """The declaration of one Graph resource.
 
-    ``name`` names it in messages and is the result key (``group``); ``path`` is its collection
-    (``/groups``); ``api`` ``beta`` or ``v1.0``; ``key`` the (option, property) pair of its natural
-    key; ``find_by`` is ``filter`` when Graph supports ``$filter=<prop> eq '<value>'`` on it and
-    ``list`` when the engine must list the collection and match client-side; ``match`` narrows a
-    polymorphic list (a predicate on each item); ``odata_type`` is sent on create and on PATCH;
-    ``build(ctx)`` returns extra desired properties computed from several options (and may raise
-    :class:`EngineError` for bad input); ``defaults`` (a dict, or a function of ``ctx``) are added to
-    the create body only;
-    ``props`` and ``relationships`` as above; ``after_create`` is a hook ``(ctx, obj) -> obj``
-    (waiting out replication delay, for instance); ``protect`` a predicate on the current object
-    that refuses any write to it (built-in objects); ``probe_timeout`` (seconds, or a function of ``ctx``)
-    how long a create whose answer was lost (5xx, dropped connection) keeps looking for the object by
-    its natural key before sending the create again: 0 (one look) for stores that list a new object at
-    once, the replication delay for directory objects (a second look too early makes a duplicate).
+    ``name`` names it in messages and is the result key (``group``); ``path`` is its collection (``/groups``); ``api``
+    ``beta`` or ``v1.0``; ``key`` the (option, property) pair of its natural key, which is a property to set (a rename)
+    only with ``id`` unless it is declared among ``props`` (then a task found by name also applies a change of case);
+    ``find_by`` is ``filter`` when Graph supports ``$filter=<prop> eq '<value>'`` on it and ``list`` when the engine must
+    list the collection (once per run) and match client-side; ``match`` narrows a polymorphic list (a predicate on each
+    item); ``find(ctx)`` replaces the lookup by id or key (the built-in default ESP); ``odata_type`` is sent on create
+    and on PATCH; ``defaults`` (a dict, or a function of ``ctx``) are added to the create body only; ``props`` and
+    ``relationships`` as above; ``validate(ctx)`` and ``check(ctx, plan)`` add problems (and warnings) before any
+    write, see the module docstring; ``after_create`` is a hook ``(ctx, obj) -> obj`` (waiting out replication delay);
+    ``probe_timeout`` (seconds, or a function of ``ctx``) how long a create whose answer was lost (5xx, dropped
+    connection) keeps looking for the object by its natural key before sending the create again: 0 (one look) for
+    stores that list a new object at once, the replication delay for directory objects (a second look too early
+    makes a duplicate).
     """
 
     def __init__(self, name, path, api="beta", key=("display_name", "displayName"), find_by="filter", match=None,
-                 odata_type=None, build=None, defaults=None, props=(), relationships=(), after_create=None,
-                 protect=None, list_params=None, probe_timeout=0):
-        self.name = name
-        self.path = path
-        self.api = api
-        self.key_option, self.key_prop = key
-        self.find_by = find_by
-        self.match = match
-        self.odata_type = odata_type
-        self.build = build
-        self.defaults = defaults or {}
-        self.props = list(props)
-        self.relationships = list(relationships)
-        self.after_create = after_create
-        self.protect = protect
-        self.list_params = list_params or {}
-        self.probe_timeout = probe_timeout
+                 find=None, odata_type=None, defaults=None, props=(), relationships=(), validate=None, check=None,
+                 after_create=None, probe_timeout=0):
+        self.name, self.path, self.api, (self.key_option, self.key_prop) = name, path, api, key
+        self.find_by, self.match, self.find, self.odata_type = find_by, match, find, odata_type
+        self.defaults, self.props, self.relationships = defaults or {}, list(props), list(relationships)
+        self.validate, self.check, self.after_create, self.probe_timeout = validate, check, after_create, probe_timeout
 
     def item_path(self, obj_id):
         return "%s/%s" % (self.path, obj_id)
 
+    def prop(self, name):
+        """The declared Prop of Graph property ``name`` (a plain scalar one when undeclared)."""
+        for prop in self.props:
+            if prop.prop == name:
+                return prop
+        return Prop(name, name)
+
 
 class Context(object):
-    """What one module run shares: the module, its client, the resolver, check mode."""
+    """What one module run shares: the module, its client, the resolver, check mode, the problems found."""
 
     def __init__(self, module, resource, resolver=None):
         self.module = module
         self.resource = resource
         self.params = module.params
         self.check_mode = module.check_mode
-        self._resolver = resolver
+        self.resolver = resolver or Resolver(module)
+        self.problems = Problems()
+        self._collection = None
 
     @property
     def client(self):
         return self.module.client
 
-    @property
-    def resolver(self):
-        if self._resolver is None:
-            from ansible_collections.intune.autopilot.plugins.module_utils._graph_lookup import Resolver
-            self._resolver = Resolver(self.module)
-        return self._resolver
+    def warn(self, message):
+        self.module.warn(message)
 
     def key_value(self):
         return self.params.get(self.resource.key_option)
 
+    def label(self, obj=None):
+        """The object as messages name it: the key the user gave, else its name, else its id."""
+        obj = obj or {}
+        return self.key_value() or obj.get(self.resource.key_prop) or obj.get("id")
+
+    def collection(self):
+        """Every object of the collection that ``match`` accepts, read once per run (for ``find_by="list"`` and checks
+        that count or scan the collection); lookups after a write read again (:func:`find_by_key` with ``fresh``)."""
+        if self._collection is None:
+            self._collection = list_all(self)
+        return self._collection
+
 
 # ---------------------------------------------------------------- find
 
-def list_all(ctx, resource=None, params=None):
-    """Every object of the collection that the resource's ``match`` accepts."""
+def list_all(ctx, resource=None, params=None, headers=None):
+    """Every object of the collection that the resource's ``match`` accepts (a fresh read)."""
     resource = resource or ctx.resource
-    query = dict(resource.list_params)
-    query.update(params or {})
-    items = ctx.client.list(resource.path, api=resource.api, params=query or None)
+    items = ctx.client.list(resource.path, api=resource.api, params=params or None, headers=headers)
     return [i for i in items if resource.match is None or resource.match(i)]
 
 
-def find_by_key(ctx, value, resource=None):
+def find_by_key(ctx, value, fresh=False):
     """All objects whose natural key equals ``value`` (Graph compares names without case)."""
-    resource = resource or ctx.resource
+    resource = ctx.resource
     if resource.find_by == "filter":
-        items = list_all(ctx, resource, {"$filter": "%s eq %s" % (resource.key_prop, odata_quote(value))})
+        items = list_all(ctx, params={"$filter": "%s eq %s" % (resource.key_prop, odata_quote(value))})
     else:
-        items = list_all(ctx, resource)
+        items = list_all(ctx) if fresh else ctx.collection()
     wanted = value.lower()
     return [i for i in items if (i.get(resource.key_prop) or "").lower() == wanted]
 
 
-def find_one(ctx, obj_id=None, key=None, resource=None):
+def find_one(ctx, obj_id=None, key=None):
     """The one object with ``obj_id`` or natural key ``key``; ``None`` when none; an error when several."""
-    resource = resource or ctx.resource
+    resource = ctx.resource
     if obj_id:
         obj = ctx.client.get_or_none(resource.item_path(obj_id), api=resource.api)
         if obj is not None and resource.match is not None and not resource.match(obj):
-            raise EngineError("The object with id '%s' is not a %s." % (obj_id, resource.name))
+            raise EngineError("id: the object with id '%s' is not a %s." % (obj_id, resource.name))
         return obj
-    found = find_by_key(ctx, key, resource)
+    found = find_by_key(ctx, key)
     if len(found) > 1:
-        raise EngineError(
-            "Found %d %ss named '%s' (ids: %s); names must be unique to be managed. Pass the id instead, or "
-            "remove the duplicates." % (len(found), resource.name, key, ", ".join(sorted(o["id"] for o in found))),
-            ids=sorted(o["id"] for o in found))
+        ids = sorted(o["id"] for o in found)
+        raise EngineError("Found %d %ss named '%s' (ids: %s); names must be unique to be managed. Pass the id instead, "
+                          "or remove the duplicates." % (len(found), resource.name, key, ", ".join(ids)), ids=ids)
     return found[0] if found else None
 
 
 def find_current(ctx):
-    """The object the module's options name: by ``id`` when given, else by its natural key (:func:`find_one`).
-
-    :func:`ensure` starts with it; a module calls it too for a check that needs the current object before any write.
-    """
+    """The object the module's options name: the resource's ``find``, else by ``id``, else by natural key."""
+    if ctx.resource.find:
+        return ctx.resource.find(ctx)
+    if not ctx.params.get("id") and ctx.key_value() is None:
+        return None   # nothing names the object (validate reports it)
     return find_one(ctx, obj_id=ctx.params.get("id"), key=ctx.key_value())
 
 
 # ---------------------------------------------------------------- plan
 
+class Plan(object):
+    """What :func:`ensure` will do, computed before any write; a resource's ``check(ctx, plan)`` reads it.
+
+    ``current`` (``None``: create), ``desired`` (Graph name -> value of the options set, names resolved), ``body`` (the
+    POST, on create), ``patch`` (the differing keys, on update), ``writes`` ((Prop, value) for the writers),
+    ``relationships`` (name -> desired items, ``None`` when untouched). ``present`` is False for ``state: absent``.
+    """
+
+    def __init__(self, ctx, current):
+        self.ctx = ctx
+        self.current = current
+        self.present = ctx.params.get("state", "present") != "absent"
+        self.desired, self.relationships, self.body, self.patch, self.writes = {}, {}, None, {}, []
+
+    def sends(self, name):
+        """Whether the plan writes Graph property ``name`` (in the POST, the PATCH or through its writer)."""
+        written = self.body if self.current is None else self.patch
+        return name in (written or {}) or any(prop.prop == name for prop, _value in self.writes)
+
+    def value(self, name):
+        """Graph property ``name`` as the object will hold it after the plan (what it holds now when not planned)."""
+        prop = self.ctx.resource.prop(name)
+        for writer, value in self.writes:
+            if writer.prop == name:
+                return value
+        if self.current is None:
+            return (self.body or {}).get(name)
+        have = prop.current(self.current)
+        if name in self.desired and not prop.equal(self.desired[name], have):
+            return prop.merged(self.desired[name], have)
+        return have
+
+
 def desired_props(ctx):
-    """The properties the user set (camelCase), with values as Graph expects them."""
+    """The properties the user set (Graph names), with values as Graph expects them (names resolved to ids)."""
+    resource = ctx.resource
     desired = {}
-    for prop in ctx.resource.props:
-        value = ctx.params.get(prop.option)
-        if value is None:
-            continue
-        if prop.kind == "object":
-            value = dict((k, v) for k, v in value.items() if v is not None)
-            if not value:
-                continue
-        desired[prop.prop] = value
-    if ctx.resource.build:
-        desired.update(ctx.resource.build(ctx) or {})
+    for prop in resource.props:
+        value = prop.wanted(ctx)
+        if value is not None:
+            desired[prop.prop] = value
+    declared = set(p.prop for p in resource.props)
+    if ctx.params.get("id") and ctx.key_value() is not None and resource.key_prop not in declared:
+        desired[resource.key_prop] = ctx.key_value()   # found by id: the name is a property to set (a rename)
     return desired
 
 
-def _prop_for(resource, name):
-    for prop in resource.props:
-        if prop.prop == name:
-            return prop
-    return Prop(name, name)
-
-
 def compare(resource, desired, current):
-    """``(patch, writes, warnings)``: the keys PATCH must send, the writer props, create-only drifts."""
-    patch, writes, warnings = {}, [], []
+    """``(patch, writes)``: the keys PATCH must send and the writer props whose value differs."""
+    patch, writes = {}, []
     for name, want in desired.items():
-        prop = _prop_for(resource, name)
-        if prop.equal(want, prop.current(current)):
+        prop = resource.prop(name)
+        have = prop.current(current)
+        if prop.equal(want, have):
             continue
         if prop.writer:
             writes.append((prop, want))
-        elif prop.create_only:
-            warnings.append("'%s' cannot be changed after creation; %r is kept (wanted %r)."
-                            % (prop.option, prop.current(current), want))
         else:
-            patch[name] = prop.merged(want, prop.current(current))
-    return patch, writes, warnings
+            patch[name] = prop.merged(want, have)
+    return patch, writes
 
 
-def diff_view(resource, desired, obj):
-    """The managed keys of ``obj`` as the diff shows them."""
-    if not obj:
-        return {}
-    return dict((name, _prop_for(resource, name).view(_prop_for(resource, name).current(obj))) for name in desired)
+def create_body(ctx, desired):
+    """``(body, writes)``: the POST body (defaults completed by what the user set, the natural key, ``@odata.type``) and
+    the writer properties to apply after the create."""
+    resource = ctx.resource
+    body = dict(resource.defaults(ctx) if callable(resource.defaults) else resource.defaults)
+    writes = []
+    for name, value in desired.items():
+        prop = resource.prop(name)
+        if prop.writer:
+            writes.append((prop, value))
+        else:
+            body[name] = prop.merged(value, body.get(name))   # an object default is completed by the keys the user set
+    if resource.odata_type:
+        body["@odata.type"] = resource.odata_type
+    if ctx.key_value() is not None:
+        body.setdefault(resource.key_prop, ctx.key_value())
+    return body, writes
 
 
-def predicted(resource, desired, current):
-    """The object as it will be after the plan (check mode's answer)."""
-    result = clean(dict(current or {}))
-    for name, want in desired.items():
-        prop = _prop_for(resource, name)
-        result[name] = prop.merged(want, prop.current(result) if current else None)
+def plan(ctx):
+    """Validate, read once, plan and check; raise one :class:`EngineError` naming every problem, before any write."""
+    resource, problems = ctx.resource, ctx.problems
+    if resource.validate:
+        resource.validate(ctx)
+    try:
+        current = find_current(ctx)
+    except EngineError as exc:
+        if not problems:
+            raise
+        problems.add(exc.msg)
+        problems.check()
+    result = Plan(ctx, current)
+    if result.present:
+        result.desired = desired_props(ctx)
+        result.relationships = dict((rel.name, rel.desired(ctx)) for rel in resource.relationships)
+        if current is None:
+            result.body, result.writes = create_body(ctx, result.desired)
+        else:
+            result.patch, result.writes = compare(resource, result.desired, current)
+        for prop in resource.props:
+            problem = prop.check(result.value(prop.prop)) if prop.check and result.sends(prop.prop) else None
+            if problem:
+                problems.add("%s: %s" % (prop.option, problem))
+    if resource.check:
+        resource.check(ctx, result)
+    problems.check()
     return result
 
 
 # ---------------------------------------------------------------- apply
 
-def create_body(ctx, desired):
-    """``(body, writes)``: the POST body (defaults completed by what the user set, the natural key,
-    ``@odata.type``) and the writer properties to apply after the create."""
-    resource = ctx.resource
-    body = dict(resource.defaults(ctx) if callable(resource.defaults) else resource.defaults)
-    writes = []
-    for name, value in desired.items():
-        prop = _prop_for(resource, name)
-        if prop.writer:
-            writes.append((prop, value))
-        else:
-            # An object default is completed, not replaced, by the keys the user set.
-            body[name] = prop.merged(value, body.get(name))
-    if resource.odata_type:
-        body["@odata.type"] = resource.odata_type
-    key = ctx.key_value()
-    if key is not None:
-        # The natural key is a property of the new object (a group's or a profile's displayName).
-        body.setdefault(resource.key_prop, key)
-    return body, writes
+def _graph_failure(verb, ctx, obj, exc):
+    return EngineError("Failed to %s %s '%s': %s" % (verb, ctx.resource.name, ctx.label(obj), exc), **exc.to_result())
 
 
-def _create(ctx, desired):
+def _create(ctx, body):
     resource = ctx.resource
-    body, writes = create_body(ctx, desired)
     key = ctx.key_value()
 
     def look():
-        found = find_by_key(ctx, key)
+        found = find_by_key(ctx, key, fresh=True)
         return found[0] if len(found) == 1 else None
 
     def probe():
@@ -337,97 +397,73 @@ def _create(ctx, desired):
     try:
         obj = ctx.client.post(resource.path, json=body, api=resource.api, probe=probe)
     except GraphError as exc:
-        raise _graph_failure("create", resource, key, exc)
+        raise _graph_failure("create", ctx, body, exc)
     if resource.after_create:
         obj = resource.after_create(ctx, obj) or obj
-    return obj, writes
+    return obj
 
 
-def _graph_failure(verb, resource, key, exc):
-    return EngineError("Failed to %s %s '%s': %s" % (verb, resource.name, key, exc), **exc.to_result())
+def _view(ctx, name, value):
+    return ctx.resource.prop(name).view(ctx, value)
 
 
 def ensure(ctx):
     """Bring the resource to ``state`` and return the module result."""
-    resource, params = ctx.resource, ctx.params
-    key = ctx.key_value()
-    current = find_current(ctx)
-    if current is not None and resource.protect and resource.protect(current):
-        raise EngineError("The %s '%s' is built in and is not managed by this module." % (resource.name, key))
-    if params.get("state") == "absent":
-        return _ensure_absent(ctx, current)
-
-    desired = desired_props(ctx)
-    rel_desired = dict((rel.name, rel.desired(ctx)) for rel in resource.relationships)
-    result = {"changed": False, "warnings": []}
-    before, after = {}, {}
-
+    work = plan(ctx)
+    if not work.present:
+        return _ensure_absent(ctx, work.current)
+    resource, current = ctx.resource, work.current
+    result = {"changed": current is None or bool(work.patch or work.writes)}
     if current is None:
+        # The diff of a create shows everything the POST will carry (the defaults the module completes, the natural key)
+        # and the values set by writers after it, not only the options the user set.
         before = {}
-        # The diff of a create shows everything the POST will carry (the defaults the module completes, the natural
-        # key) and the values set by writers after it, not only the options the user set.
-        body, writes = create_body(ctx, desired)
-        after = dict((name, _prop_for(resource, name).view(value)) for name, value in body.items() if not name.startswith("@"))
-        after.update((prop.prop, prop.view(value)) for prop, value in writes)
-        result["changed"] = True
-        if ctx.check_mode:
-            obj = dict(body)
-            obj.update((prop.prop, value) for prop, value in writes)
-        else:
-            obj, writes = _create(ctx, desired)
-            for prop, value in writes:
+        after = dict((name, _view(ctx, name, v)) for name, v in work.body.items() if not name.startswith("@"))
+        after.update((prop.prop, prop.view(ctx, value)) for prop, value in work.writes)
+        obj = dict(work.body)
+        obj.update((prop.prop, value) for prop, value in work.writes)
+        if not ctx.check_mode:
+            obj = _create(ctx, work.body)
+            for prop, value in work.writes:
                 prop.writer(ctx, obj, value)
-        rel_current = dict((rel.name, {}) for rel in resource.relationships)
     else:
-        patch, writes, warnings = compare(resource, desired, current)
-        result["warnings"].extend(warnings)
-        changeable = dict((k, v) for k, v in desired.items() if not _prop_for(resource, k).create_only)
-        before = diff_view(resource, desired, current)
-        after = dict(before)
-        for name, want in changeable.items():
-            prop = _prop_for(resource, name)
-            if not prop.equal(want, before.get(name)):
-                after[name] = prop.view(prop.merged(want, before.get(name)))
+        before = dict((name, _view(ctx, name, resource.prop(name).current(current))) for name in work.desired)
+        after = dict((name, _view(ctx, name, work.value(name))) for name in work.desired)
         obj = current
-        if patch or writes:
-            result["changed"] = True
-            if ctx.check_mode:
-                obj = predicted(resource, changeable, current)
-            else:
-                if patch:
-                    body = dict(patch)
-                    if resource.odata_type:
-                        body["@odata.type"] = resource.odata_type
-                    try:
-                        ctx.client.patch(resource.item_path(current["id"]), json=body, api=resource.api)
-                    except GraphError as exc:
-                        raise _graph_failure("update", resource, key, exc)
-                for prop, value in writes:
-                    prop.writer(ctx, current, value)
-        rel_current = dict((rel.name, rel.current(ctx, current) if rel_desired[rel.name] is not None else {})
-                           for rel in resource.relationships)
+        if ctx.check_mode:
+            obj = clean(current)
+            obj.update((name, work.value(name)) for name in work.desired)
+        else:
+            if work.patch:
+                body = dict(work.patch)
+                if resource.odata_type:
+                    body["@odata.type"] = resource.odata_type
+                try:
+                    ctx.client.patch(resource.item_path(current["id"]), json=body, api=resource.api)
+                except GraphError as exc:
+                    raise _graph_failure("update", ctx, current, exc)
+            for prop, value in work.writes:
+                prop.writer(ctx, current, value)
 
     for rel in resource.relationships:
-        want = rel_desired[rel.name]
+        want = work.relationships[rel.name]
         if want is None:
             continue
-        have = rel_current[rel.name]
-        before[rel.name] = rel.describe(ctx, have) if current is not None else []
+        have = {}
+        if current is not None:
+            have = rel.current(ctx, current)
+            before[rel.name] = rel.describe(ctx, have)
         after[rel.name] = rel.describe(ctx, want)
         if rel.differs(want, have):
             result["changed"] = True
             if not ctx.check_mode:
                 rel.apply(ctx, obj, want, have)
+        result[rel.name] = after[rel.name]
 
     if result["changed"] and not ctx.check_mode:
         obj = ctx.client.get(resource.item_path(obj["id"]), api=resource.api)
     result[resource.name] = clean(obj)
-    result["diff"] = {"before": before if current is not None else {}, "after": after}
-    for rel in resource.relationships:
-        if rel_desired[rel.name] is not None:
-            result[rel.name] = after[rel.name]
-    if not result["warnings"]:
-        del result["warnings"]
+    result["diff"] = {"before": before, "after": after}
     return result
 
 
@@ -447,23 +483,28 @@ def _ensure_absent(ctx, current):
     try:
         ctx.client.delete(resource.item_path(current["id"]), api=resource.api)
     except GraphError as exc:
-        raise _graph_failure("delete", resource, ctx.key_value() or current["id"], exc)
+        raise _graph_failure("delete", ctx, current, exc)
     return result
 
 
-def info(ctx, extra_filter=None):
-    """The objects an ``_info`` module returns: by id, by natural key, by a raw ``$filter``, or all."""
+def info(ctx, query=None, headers=None):
+    """The objects an ``_info`` module returns: by ``id`` (an empty list when it does not exist or is not of this
+    resource), by natural key, by ``query`` (``$filter`` and such, with ``headers``), or all of them."""
     resource, params = ctx.resource, ctx.params
     if params.get("id"):
-        obj = find_one(ctx, obj_id=params["id"])
-        return [clean(obj)] if obj else []
-    key = params.get(resource.key_option)
-    if key:
-        return [clean(o) for o in find_by_key(ctx, key)]
-    query = {}
-    if extra_filter:
-        query["$filter"] = extra_filter
-    return [clean(o) for o in list_all(ctx, params=query)]
+        obj = ctx.client.get_or_none(resource.item_path(params["id"]), api=resource.api)
+        found = [obj] if obj is not None and (resource.match is None or resource.match(obj)) else []
+    elif params.get(resource.key_option):
+        found = find_by_key(ctx, params[resource.key_option])
+    else:
+        found = list_all(ctx, params=query, headers=headers)
+    return [clean(o) for o in found]
+
+
+def names(ctx, obj):
+    """The option-shaped names of the properties declared with ``resolve`` (``_info`` modules): option -> names."""
+    return dict((p.option, [ctx.resolver.name(p.resolve, i, lenient=True) for i in p.current(obj) or []])
+                for p in ctx.resource.props if p.resolve)
 
 
 # ---------------------------------------------------------------- waits
@@ -474,26 +515,8 @@ def wait_until_listed(ctx, obj, timeout=60):
     key = obj.get(ctx.resource.key_prop)
 
     def check():
-        ids = [o["id"] for o in find_by_key(ctx, key)]
+        ids = [o["id"] for o in find_by_key(ctx, key, fresh=True)]
         return obj["id"] in ids, "%d object(s) named '%s' listed: %s" % (len(ids), key, ids)
 
     wait_for(check, timeout, "the new %s '%s' to replicate" % (ctx.resource.name, key), interval=1.0)
     return obj
-
-
-def execute(module, work):
-    """Run ``work()`` (which returns the module result) and exit; engine errors become ``fail_json``.
-
-    Graph errors that escape ``work`` and anything unexpected are handled by ``GraphModule.run``.
-    """
-
-    def run():
-        try:
-            result = work()
-        except EngineError as exc:
-            module.fail_json(msg=exc.msg, **exc.extra)
-        for warning in result.pop("warnings", []):
-            module.warn(warning)
-        module.exit_json(**result)
-
-    module.run(run)

@@ -23,11 +23,6 @@ description:
   - Only the options you set are compared and changed. O(members) is the complete list of direct members.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -53,7 +48,11 @@ options:
       - A dynamic membership rule. Setting it makes the group dynamic (C(groupTypes) C(DynamicMembership)).
       - On an existing assigned group this changes the group to dynamic membership in place (same id). Microsoft Entra
         then removes its current members and adds the ones the rule matches; the task warns when it does so.
-      - Refused before any call when longer than 3,072 characters or when its parentheses or quotes are unbalanced.
+      - Checked before any write against Entra's documented rule syntax (operators with or without the hyphen, in any
+        case; at most 3,072 characters); every problem is named with its position.
+      - A rule the group already holds that selects the same objects (other spacing, operator spelling, parentheses,
+        operand order, string case) is kept as it is, with no change, for this option and the two below, because
+        Entra re-evaluates the group and removes its members first when the text changes.
       - Mutually exclusive with O(all_autopilot_devices) and O(autopilot_group_tag).
     type: str
   all_autopilot_devices:
@@ -64,7 +63,7 @@ options:
   autopilot_group_tag:
     description:
       - Make the group dynamic with the rule Microsoft documents for the Autopilot devices of one group tag,
-        C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))).
+        C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))); a double quote in the tag is escaped.
     type: str
   membership_rule_processing_state:
     description:
@@ -80,10 +79,21 @@ options:
     type: list
     elements: str
   state:
-    description: Whether the group should exist.
+    description:
+      - Whether the group should exist.
+      - V(absent) refuses, before any write, to delete a group that an Enrollment Status Page or an Autopilot
+        deployment profile is still assigned to (included or excluded), and names those assignments; their targets would
+        point at an id that no longer exists. Finding them reads the ESPs and the deployment profiles with their
+        assignments (two paged lists), which needs C(DeviceManagementServiceConfig.Read.All). See O(delete_assigned).
     type: str
     choices: [present, absent]
     default: present
+  delete_assigned:
+    description:
+      - With O(state=absent), delete the group even when ESPs or Autopilot deployment profiles are assigned to it; the
+        check is skipped (and needs no Intune permission).
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds to wait after creating the group until the directory lists it (replication delay).
@@ -93,7 +103,8 @@ options:
     default: 120
 notes:
   - "Graph application permissions: C(Group.ReadWrite.All) (C(Group.Create) suffices to create);
-    C(User.Read.All) and C(Device.Read.All) to resolve members by name. To add or remove O(members), Microsoft's
+    C(User.Read.All) and C(Device.Read.All) to resolve members by name; C(DeviceManagementServiceConfig.Read.All) for
+    O(state=absent) unless O(delete_assigned=true). To add or remove O(members), Microsoft's
     current Add members page (api-reference/v1.0/api/group-post-members.md) lists as least privilege
     C(GroupMember.ReadWrite.All) together with C(User.ReadWrite.All) for users or C(Device.ReadWrite.All) for
     devices; earlier versions of that page listed C(Group.ReadWrite.All) alone. A 403 names the permission."
@@ -103,6 +114,11 @@ seealso:
   - name: Create a device group for Windows Autopilot
     description: Microsoft's rules for Autopilot device groups.
     link: https://learn.microsoft.com/autopilot/enrollment-autopilot
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -156,207 +172,9 @@ diff:
   type: dict
 """
 
-import re
-
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, is_guid, wait_until_listed)
-
-ALL_AUTOPILOT_RULE = '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))'
-GROUP_TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:%s"))'
-MAX_RULE = 3072
-
-
-def check_rule(rule, option):
-    """Refuse a rule that Entra would reject for its shape (groups-dynamic-membership: 3,072 characters)."""
-    if len(rule) > MAX_RULE:
-        raise EngineError("%s: the rule has %d characters; Entra allows at most %d." % (option, len(rule), MAX_RULE))
-    depth, quoted = 0, False
-    for char in rule:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-            if depth < 0:
-                raise EngineError("%s: a ')' has no matching '('." % option)
-    if quoted:
-        raise EngineError("%s: a double quote is not closed." % option)
-    if depth:
-        raise EngineError("%s: %d '(' not closed." % (option, depth))
-
-
-def derive_nickname(name):
-    nickname = re.sub(r"[^A-Za-z0-9_\-]", "", name or "")[:64]
-    return nickname or "group"
-
-
-def build(ctx):
-    params = ctx.params
-    rules = [o for o in ("membership_rule", "all_autopilot_devices", "autopilot_group_tag") if params.get(o)]
-    desired = {}
-    if params.get("id") and params.get("display_name"):
-        desired["displayName"] = params["display_name"]
-    if params.get("display_name") and len(params["display_name"]) > 256:
-        raise EngineError("display_name: at most 256 characters are allowed (got %d)." % len(params["display_name"]))
-    nickname = params.get("mail_nickname")
-    if nickname is not None and (len(nickname) > 64 or re.search(r'[@()\\\[\]";:.<>,\s]', nickname) or
-                                 any(ord(c) > 127 for c in nickname)):
-        raise EngineError("mail_nickname: at most 64 ASCII characters without spaces or @()\\[]\";:.<>, are allowed.")
-    tag = params.get("autopilot_group_tag")
-    if tag is not None and ('"' in tag or not tag.strip()):
-        raise EngineError("autopilot_group_tag: a group tag must not be empty or contain double quotes.")
-    if params.get("all_autopilot_devices") is False:
-        raise EngineError("all_autopilot_devices: only true makes sense; omit it for an assigned group.")
-    rule = None
-    if params.get("membership_rule"):
-        rule = params["membership_rule"]
-    elif params.get("all_autopilot_devices"):
-        rule = ALL_AUTOPILOT_RULE
-    elif tag:
-        rule = GROUP_TAG_RULE % tag
-    if rule is not None:
-        check_rule(rule, rules[0])
-        desired["membershipRule"] = rule
-        desired["groupTypes"] = ["DynamicMembership"]
-        if params.get("members") is not None:
-            raise EngineError("members: a dynamic group's members come from its rule; remove members or %s." % rules[0])
-    elif params.get("members") is not None:
-        desired["groupTypes"] = []
-    return desired
-
-
-def defaults(ctx):
-    body = {"mailEnabled": False, "securityEnabled": True, "groupTypes": [],
-            "mailNickname": ctx.params.get("mail_nickname") or derive_nickname(ctx.params.get("display_name"))}
-    if ctx.params.get("description") is not None:
-        body["description"] = ctx.params["description"]
-    if body["groupTypes"] == [] and (ctx.params.get("membership_rule") or ctx.params.get("all_autopilot_devices")
-                                     or ctx.params.get("autopilot_group_tag")):
-        body["membershipRuleProcessingState"] = ctx.params.get("membership_rule_processing_state") or "On"
-    return body
-
-
-def after_create(ctx, obj):
-    return wait_until_listed(ctx, obj, timeout=ctx.params["wait_timeout"])
-
-
-class Members(Relationship):
-    """Direct members, read from ``/groups/{id}/members`` (never transitive) and written through
-    ``members/$ref`` (group-post-members, group-delete-members)."""
-
-    name = "members"
-
-    def __init__(self):
-        self.labels = {}
-
-    def desired(self, ctx):
-        entries = ctx.params.get("members")
-        if entries is None:
-            return None
-        wanted = {}
-        for index, entry in enumerate(entries):
-            option = "members[%d]" % index
-            if is_guid(entry):
-                member_id = entry
-            elif "@" in entry:
-                member_id = ctx.resolver.id("user", entry, option)
-            else:
-                member_id = ctx.resolver.id("device", entry, option)
-            self.labels[member_id] = entry
-            wanted[member_id] = None
-        return wanted
-
-    def current(self, ctx, obj):
-        if isinstance(obj.get("id"), str) and obj.get("id"):
-            members = ctx.client.list("/groups/%s/members" % obj["id"], api="v1.0",
-                                      params={"$select": "id,displayName,userPrincipalName"})
-        else:
-            members = []
-        for member in members:
-            self.labels.setdefault(member["id"], member.get("userPrincipalName") or member.get("displayName") or member["id"])
-        return dict((m["id"], None) for m in members)
-
-    def describe(self, ctx, items):
-        return sorted(self.labels.get(k, k) for k in items)
-
-    @staticmethod
-    def _is_member(ctx, obj, member_id):
-        members = ctx.client.list("/groups/%s/members" % obj["id"], api="v1.0", params={"$select": "id"})
-        return any(m.get("id") == member_id for m in members)
-
-    def apply(self, ctx, obj, desired, current):
-        base = ctx.client.graph_url.rstrip("/")
-        for member_id in sorted(set(desired) - set(current)):
-            try:
-                # Adding a member twice is harmless (answered as below), so the POST may be repeated.
-                ctx.client.post("/groups/%s/members/$ref" % obj["id"], api="v1.0", probe=lambda: None,
-                                json={"@odata.id": "%s/v1.0/directoryObjects/%s" % (base, member_id)})
-            except GraphError as exc:
-                # Graph answers 400 when the object is already a member (group-post-members.md: "returns a
-                # 400 Bad Request response code when the object is already a member"); that is the goal. The page
-                # gives no error text, so a 400 counts as "already a member" when its message says so (the text
-                # the service sends today) or when the member is listed.
-                if not (exc.status == 400 and ("already exist" in (exc.message or "") or self._is_member(ctx, obj, member_id))):
-                    raise EngineError("Failed to add member '%s' to group '%s': %s" % (self.labels.get(member_id), obj.get("displayName"), exc),
-                                      **exc.to_result())
-        for member_id in sorted(set(current) - set(desired)):
-            try:
-                ctx.client.delete("/groups/%s/members/%s/$ref" % (obj["id"], member_id), api="v1.0", missing_ok=True)
-            except GraphError as exc:
-                raise EngineError("Failed to remove member '%s' from group '%s': %s" % (self.labels.get(member_id), obj.get("displayName"), exc),
-                                  **exc.to_result())
-
-
-def resource():
-    return GraphResource(
-        name="group",
-        path="/groups",
-        api="v1.0",
-        key=("display_name", "displayName"),
-        find_by="filter",
-        build=build,
-        defaults=defaults,
-        after_create=after_create,
-        probe_timeout=lambda ctx: ctx.params["wait_timeout"],
-        props=[
-            Prop("description", "description"),
-            Prop("mail_nickname", "mailNickname"),
-            Prop("membership_rule_processing_state", "membershipRuleProcessingState", kind="ci"),
-            Prop("group_types", "groupTypes", kind="set"),
-            Prop("membership_rule", "membershipRule"),
-        ],
-        relationships=[Members()],
-    )
-
-
-def run(module):
-    """ensure(), refusing members on a group that is dynamic now, and warning when an assigned group becomes dynamic.
-
-    Microsoft Entra supports the change in place (same id, so references stay valid), and warns: "When changing an
-    existing static group to a dynamic group, all existing members are removed from the group, and then the
-    membership rule is processed to add new members" (MicrosoftDocs/entra-docs docs/identity/users/groups-change-type.md).
-    """
-    params = module.params
-    ctx = Context(module, resource())
-    rules = [o for o in ("membership_rule", "all_autopilot_devices", "autopilot_group_tag") if params.get(o)]
-    if params.get("members") is not None and not rules and params.get("state") == "present":
-        current = find_current(ctx)
-        if current is not None and "DynamicMembership" in (current.get("groupTypes") or []):
-            raise EngineError("members: group '%s' has dynamic membership, so its members come from its rule; "
-                              "members are not allowed on it (this module does not turn a dynamic group into an "
-                              "assigned one). Remove members, or manage another group." % current.get("displayName"))
-    result = ensure(ctx)
-    before = (result.get("diff") or {}).get("before") or {}
-    after = (result.get("diff") or {}).get("after") or {}
-    if "groupTypes" in before and "DynamicMembership" not in (before.get("groupTypes") or []) \
-            and "DynamicMembership" in (after.get("groupTypes") or []):
-        result.setdefault("warnings", []).append(
-            "The group changes from assigned to dynamic membership: its current members are removed, then the rule "
-            "adds the members it matches (Microsoft Entra groups-change-type).")
-    return result
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, ensure
+from ansible_collections.intune.autopilot.plugins.module_utils._aad_group import RULE_OPTIONS, resource
 
 
 def main():
@@ -372,14 +190,15 @@ def main():
             membership_rule_processing_state=dict(type="str", choices=["On", "Paused"]),
             members=dict(type="list", elements="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            delete_assigned=dict(type="bool", default=False),
             check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
             wait_timeout=dict(type="int", default=120),
         ),
         required_one_of=[["display_name", "id"]],
-        mutually_exclusive=[["membership_rule", "all_autopilot_devices", "autopilot_group_tag"]],
+        mutually_exclusive=[list(RULE_OPTIONS)],
         supports_check_mode=True,
     )
-    execute(module, lambda: run(module))
+    module.run(lambda: ensure(Context(module, resource())))
 
 
 if __name__ == "__main__":

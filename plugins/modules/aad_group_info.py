@@ -17,10 +17,6 @@ description:
   - Every group with the display name is returned, since Graph allows several; the list is empty when none matches.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description: Return the groups with this display name (compared without regard to case).
@@ -43,6 +39,10 @@ notes:
   - "Graph application permissions: C(Group.Read.All) (C(GroupMember.Read.All) also lists members)."
 seealso:
   - module: intune.autopilot.aad_group
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -75,32 +75,24 @@ groups:
 
 import re
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    GraphResource, Context, execute, find_by_key, find_one, clean)
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info
+from ansible_collections.intune.autopilot.plugins.module_utils._aad_group import resource
 
 ADVANCED = re.compile(r"\b(ne|not|endswith)\b", re.IGNORECASE)
 
 
 def run(module):
-    ctx = Context(module, GraphResource(name="group", path="/groups", api="v1.0"))
-    params = module.params
-    if params.get("id"):
-        found = find_one(ctx, obj_id=params["id"])
-        groups = [found] if found else []
-    elif params.get("display_name"):
-        groups = find_by_key(ctx, params["display_name"])
-    elif params.get("filter"):
-        query, headers = {"$filter": params["filter"]}, None
-        if ADVANCED.search(params["filter"]):
+    ctx = Context(module, resource())
+    query, headers = None, None
+    if module.params.get("filter"):
+        query = {"$filter": module.params["filter"]}
+        if ADVANCED.search(module.params["filter"]):
             # aad-advanced-queries: ne, not and endsWith need ConsistencyLevel eventual and $count=true.
             query["$count"] = "true"
             headers = {"ConsistencyLevel": "eventual"}
-        groups = module.client.list("/groups", api="v1.0", params=query, headers=headers)
-    else:
-        groups = module.client.list("/groups", api="v1.0")
-    groups = [clean(g) for g in groups]
-    if params.get("include_members"):
+    groups = info(ctx, query, headers)
+    if module.params.get("include_members"):
         for group in groups:
             group["members"] = module.client.list(
                 "/groups/%s/members" % group["id"], api="v1.0", params={"$select": "id,displayName,userPrincipalName"})
@@ -108,17 +100,8 @@ def run(module):
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            filter=dict(type="str"),
-            include_members=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[["display_name", "id", "filter"]],
-        supports_check_mode=True,
-    )
-    execute(module, lambda: run(module))
+    module = info_module(exclusive=["filter"], filter=dict(type="str"), include_members=dict(type="bool", default=False))
+    module.run(lambda: run(module))
 
 
 if __name__ == "__main__":

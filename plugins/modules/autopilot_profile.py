@@ -41,12 +41,6 @@ description:
     then created again (the service keys assignments by profile and group, so it cannot be created first)."
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.assignments
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -123,8 +117,9 @@ options:
         description:
           - Whether the user who sets up the device becomes a local V(administrator) or a V(standard) user.
           - On creation when omitted, V(standard).
-          - Not compared when O(out_of_box_experience_setting.device_usage_type=shared) (self-deploying), because the
-            service does not return it for such profiles.
+          - With O(out_of_box_experience_setting.device_usage_type=shared) (self-deploying) it is compared only when
+            Graph returns a C(userType) for the profile (Graph's own examples of shared profiles carry one, a field
+            report saw it missing). On creation of a shared profile it is sent only when you set it.
         type: str
         choices: [administrator, standard]
       device_usage_type:
@@ -173,6 +168,12 @@ seealso:
   - name: "User-driven Microsoft Entra join: create and assign the Autopilot profile"
     description: The tutorial whose settings are this module's defaults on creation.
     link: https://learn.microsoft.com/autopilot/tutorial/user-driven/azure-ad-join-autopilot-profile
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.assignments
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -259,245 +260,9 @@ diff:
 """
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current)
-from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
-from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
-    PROFILE_NAME_CHARACTERS, NameTemplateError, check_locale, check_name_template, normalize_locale, profile_name_problem,
-    profile_name_suggestion)
-
-PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
-AAD_TYPE = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
-OOBE = "outOfBoxExperienceSetting"
-
-# option suboption -> current Graph name (outOfBoxExperienceSetting, beta resource page
-# intune-enrollment-outofboxexperiencesetting.md)
-OOBE_OPTIONS = (
-    ("privacy_settings_hidden", "privacySettingsHidden"),
-    ("eula_hidden", "eulaHidden"),
-    ("user_type", "userType"),
-    ("device_usage_type", "deviceUsageType"),
-    ("keyboard_selection_page_skipped", "keyboardSelectionPageSkipped"),
-    ("escape_link_hidden", "escapeLinkHidden"),
-)
-# deprecated outOfBoxExperienceSettings name -> current name (intune-enrollment-outofboxexperiencesettings.md)
-OOBE_DEPRECATED = {
-    "hidePrivacySettings": "privacySettingsHidden",
-    "hideEULA": "eulaHidden",
-    "userType": "userType",
-    "deviceUsageType": "deviceUsageType",
-    "skipKeyboardSelectionPage": "keyboardSelectionPageSkipped",
-    "hideEscapeLink": "escapeLinkHidden",
-}
-# The tutorial (memdocs autopilot/tutorial/user-driven/azure-ad-join-autopilot-profile.md): user-driven, EULA and
-# privacy hidden, change account options hidden, standard user (the tutorial allows either), keyboard configured
-# automatically. Sent on creation for the suboptions the user omits.
-TUTORIAL_OOBE = {
-    "privacySettingsHidden": True,
-    "eulaHidden": True,
-    "userType": "standard",
-    "deviceUsageType": "singleUser",
-    "keyboardSelectionPageSkipped": True,
-    "escapeLinkHidden": True,
-}
-DEVICE_TYPES = ["windowsPc", "holoLens", "surfaceHub2", "surfaceHub2S", "virtualMachine"]
-
-
-def is_entra_profile(obj):
-    return (obj.get("@odata.type") or "").lstrip("#").lower() == AAD_TYPE.lstrip("#").lower()
-
-
-def _first(obj, current, deprecated, default=None):
-    """The current property when Graph returns it, else the deprecated one, else the documented default."""
-    value = obj.get(current)
-    if value is None:
-        value = obj.get(deprecated)
-    return default if value is None else value
-
-
-def read_oobe(obj):
-    """The OOBE block under the current names: the current block, completed from the deprecated one."""
-    block = {}
-    for old, new in OOBE_DEPRECATED.items():
-        value = (obj.get("outOfBoxExperienceSettings") or {}).get(old)
-        if value is not None:
-            block[new] = value
-    for key, value in (obj.get(OOBE) or {}).items():
-        if not key.startswith("@") and value is not None:
-            block[key] = value
-    return block
-
-
-class OobeProp(Prop):
-    """The OOBE block: compared on the suboptions set; ``userType`` is ignored on shared (self-deploying)
-    profiles, for which the service does not return it (field report KelvinTegelaar/CIPP-API#1923)."""
-
-    def equal(self, want, have):
-        have = have or {}
-        usage = want.get("deviceUsageType") or have.get("deviceUsageType")
-        return all(have.get(k) == v for k, v in want.items()
-                   if v is not None and not (k == "userType" and usage == "shared"))
-
-
-def props():
-    return [
-        Prop("description", "description"),
-        Prop("locale", "locale", kind="ci", read=lambda o: normalize_locale(_first(o, "locale", "language"))),
-        Prop("device_name_template", "deviceNameTemplate", read=lambda o: o.get("deviceNameTemplate") or ""),
-        Prop("hardware_hash_extraction_enabled", "hardwareHashExtractionEnabled",
-             read=lambda o: _first(o, "hardwareHashExtractionEnabled", "extractHardwareHash", False)),
-        Prop("preprovisioning_allowed", "preprovisioningAllowed",
-             read=lambda o: _first(o, "preprovisioningAllowed", "enableWhiteGlove", False)),
-        Prop("device_type", "deviceType", read=lambda o: o.get("deviceType") or "windowsPc"),
-        # Options whose Graph value the build step computes (names -> ids, snake_case -> camelCase):
-        OobeProp("_oobe", OOBE, kind="object", read=read_oobe),
-        Prop("_scope_tags", "roleScopeTagIds", kind="set"),
-        Prop("_display_name", "displayName"),
-    ]
-
-
-def validate(params):
-    """Input checks that need no call; each error names its option."""
-    template = params.get("device_name_template")
-    if template is not None:
-        try:
-            check_name_template(template)
-        except NameTemplateError as exc:
-            raise EngineError("device_name_template: '%s' is refused: %s" % (template, exc))
-    locale = params.get("locale")
-    if locale is not None:
-        try:
-            check_locale(locale)
-        except ValueError as exc:
-            raise EngineError("locale: %s" % exc)
-    name = params.get("display_name")
-    if name is not None and (not name.strip() or len(name) > 200):
-        raise EngineError("display_name: a name of 1 to 200 characters is required (got %d)." % len(name))
-    if params.get("description") is not None and len(params["description"]) > 1500:
-        raise EngineError("description: at most 1500 characters are allowed (got %d)." % len(params["description"]))
-    oobe = params.get("out_of_box_experience_setting") or {}
-    if oobe.get("device_usage_type") == "shared" and oobe.get("user_type") is not None:
-        raise EngineError("out_of_box_experience_setting.user_type: not used with device_usage_type shared "
-                          "(self-deploying profiles have no user); remove it.")
-    if params.get("assignments") is not None:
-        # Shape errors (filters, all_users, exclusions with all devices) before any name lookup.
-        for index, entry in enumerate(params["assignments"]):
-            where = "assignments[%d]" % index
-            if entry.get("all_users"):
-                raise EngineError("%s: all_users is not a valid target for an Autopilot profile, which is assigned "
-                                  "to devices; use groups or all_devices." % where)
-            if entry.get("filter") or entry.get("filter_mode"):
-                raise EngineError("%s: assignment filters are not supported on Autopilot deployment profiles." % where)
-
-
-def build(ctx):
-    params = ctx.params
-    desired = {}
-    oobe = params.get("out_of_box_experience_setting")
-    if oobe:
-        block = dict((graph, oobe[option]) for option, graph in OOBE_OPTIONS if oobe.get(option) is not None)
-        if block:
-            desired[OOBE] = block
-    if params.get("scope_tags") is not None:
-        desired["roleScopeTagIds"] = [str(ctx.resolver.id("scope tag", tag, "scope_tags[%d]" % index))
-                                      for index, tag in enumerate(params["scope_tags"])]
-    if params.get("id") and params.get("display_name"):
-        desired["displayName"] = params["display_name"]
-    return desired
-
-
-def defaults(ctx):
-    """The create body before the options the user set: the tutorial's profile."""
-    body = {
-        "displayName": ctx.params.get("display_name"),
-        "locale": "os-default",
-        "deviceType": "windowsPc",
-        "hardwareHashExtractionEnabled": False,
-        "preprovisioningAllowed": False,
-        OOBE: dict(TUTORIAL_OOBE),
-    }
-    oobe = ctx.params.get("out_of_box_experience_setting") or {}
-    if oobe.get("device_usage_type") == "shared":
-        # Self-deploying has no user account type (see OobeProp).
-        del body[OOBE]["userType"]
-    return body
-
-
-class ProfileAssignments(Relationship):
-    """Group assignments, ``/windowsAutopilotDeploymentProfiles/{id}/assignments`` (POST 201, DELETE 204 by id;
-    beta pages intune-enrollment-windowsautopilotdeploymentprofileassignment-create/-delete and the support article
-    cannot-delete-autopilot-deployment-profile.md, which uses this path and ids ``{profileId}_{groupId}``).
-
-    Keys are ``(kind, groupId)`` from _graph_assignments. ``apply`` creates every missing target, then deletes every
-    extra one, so a profile is never left without its groups during a change. A target whose key stays but whose
-    value differs (an assignment filter set in the portal) is deleted and re-created, the delete first because the
-    service keys assignments by profile and group."""
-
-    name = "assignments"
-    clear_before_delete = True
-
-    def __init__(self):
-        self.ids = {}
-
-    def desired(self, ctx):
-        return assign.desired(ctx.resolver, ctx.params.get("assignments"), "assignments",
-                              allow_all_users=False, allow_filters=False)
-
-    def current(self, ctx, obj):
-        if not obj.get("id"):
-            return {}
-        items = ctx.client.list("%s/%s/assignments" % (PATH, obj["id"]), api="beta")
-        values, self.ids = assign.current(items)
-        return values
-
-    def describe(self, ctx, items):
-        return assign.describe_all(ctx.resolver, items)
-
-    def _label(self, ctx, key):
-        entry = assign.describe(ctx.resolver, key, (None, "none"))
-        return entry.get("group") or next(iter(entry))
-
-    def apply(self, ctx, obj, desired, current):
-        profile_id = obj["id"]
-        name = obj.get("displayName") or profile_id
-        changed = [k for k in desired if k in current and desired[k] != current[k]]
-        for key in changed:
-            self._delete(ctx, profile_id, name, key)
-        for key in sorted((k for k in desired if k not in current or k in changed), key=str):
-            body = {"@odata.type": "#microsoft.graph.windowsAutopilotDeploymentProfileAssignment",
-                    "target": assign.to_target(key, desired[key])}
-            try:
-                ctx.client.post("%s/%s/assignments" % (PATH, profile_id), json=body, api="beta")
-            except GraphError as exc:
-                raise EngineError("Failed to assign profile '%s' to '%s': %s" % (name, self._label(ctx, key), exc),
-                                  **exc.to_result())
-        for key in sorted((k for k in current if k not in desired), key=str):
-            self._delete(ctx, profile_id, name, key)
-
-    def _delete(self, ctx, profile_id, name, key):
-        assignment_id = self.ids.get(key)
-        try:
-            ctx.client.delete("%s/%s/assignments/%s" % (PATH, profile_id, assignment_id), api="beta", missing_ok=True)
-        except GraphError as exc:
-            raise EngineError("Failed to unassign profile '%s' from '%s': %s" % (name, self._label(ctx, key), exc),
-                              **exc.to_result())
-
-
-def resource():
-    return GraphResource(
-        name="profile",
-        path=PATH,
-        api="beta",
-        key=("display_name", "displayName"),
-        find_by="list",
-        match=is_entra_profile,
-        odata_type=AAD_TYPE,
-        build=build,
-        defaults=defaults,
-        props=props(),
-        relationships=[ProfileAssignments()],
-    )
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, ensure
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_assignments import assignment_argspec
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_profile import DEVICE_TYPES, resource
 
 
 def argument_spec():
@@ -520,38 +285,10 @@ def argument_spec():
         device_type=dict(type="str", choices=DEVICE_TYPES),
         out_of_box_experience_setting=dict(type="dict", options=oobe),
         scope_tags=dict(type="list", elements="str"),
-        assignments=assign.assignment_argspec(),
+        assignments=assignment_argspec(),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
     )
-
-
-def check_new_name(ctx):
-    """Refuse, before any write, to create or rename a profile to a name Intune answers with a bare 500.
-
-    The rule comes from field reports (see _autopilot_names); a profile that already has such a name (made before
-    the rule, or elsewhere) is still managed, so only a name the module would send is checked.
-    """
-    params = ctx.params
-    name = params.get("display_name")
-    bad = profile_name_problem(name) if name is not None and params.get("state") == "present" else ""
-    if not bad:
-        return
-    current = find_current(ctx)
-    if current is not None and (not params.get("id") or current.get("displayName") == name):
-        # Found by its name (compared without case, and never renamed then), or given by id with exactly this name:
-        # the module sends no name. With id, a change of case alone is a rename and is checked.
-        return
-    raise EngineError("display_name: '%s' contains %s, which Intune refuses in a deployment profile name (it answers "
-                      "with an HTTP 500 that gives no reason). Use only %s; for example '%s'."
-                      % (name, bad, PROFILE_NAME_CHARACTERS, profile_name_suggestion(name)))
-
-
-def run(module):
-    validate(module.params)
-    ctx = Context(module, resource())
-    check_new_name(ctx)
-    return ensure(ctx)
 
 
 def main():
@@ -560,7 +297,7 @@ def main():
         required_one_of=[["display_name", "id"]],
         supports_check_mode=True,
     )
-    execute(module, lambda: run(module))
+    module.run(lambda: ensure(Context(module, resource())))
 
 
 if __name__ == "__main__":

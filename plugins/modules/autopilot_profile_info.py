@@ -14,17 +14,15 @@ version_added: 0.1.0
 description:
   - "Returns Windows Autopilot deployment profiles (Graph beta C(/deviceManagement/windowsAutopilotDeploymentProfiles)):
     all of them, the ones with a display name, or the one with an id."
-  - Every profile type is returned, Microsoft Entra join (C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile))
-    and hybrid join (C(#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile)); C(@odata.type) tells
-    them apart.
-  - Each profile carries its group assignments with group names, in the shape of the C(assignments) option of
-    M(intune.autopilot.autopilot_profile), so the result can be fed back to that module.
+  - Only Microsoft Entra join profiles (C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile)) are returned,
+    the ones M(intune.autopilot.autopilot_profile) manages; hybrid join profiles
+    (C(#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile)) are left out, and an id of one returns an
+    empty list.
+  - Each profile carries its group assignments with group names and its scope tags by name, in the shape of the
+    C(assignments) and C(scope_tags) options of M(intune.autopilot.autopilot_profile), so the result can be fed back to
+    that module.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -47,9 +45,14 @@ options:
     default: false
 notes:
   - "Graph application permissions: C(DeviceManagementServiceConfig.Read.All); C(Group.Read.All) to name the assigned
-    groups."
+    groups; C(DeviceManagementRBAC.Read.All) to name scope tags. When a name cannot be read (no permission, or the object
+    is gone) its id is shown and a warning says why."
 seealso:
   - module: intune.autopilot.autopilot_profile
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -83,6 +86,11 @@ profiles:
       returned: when include_assignments is true
       type: list
       elements: dict
+    scope_tags:
+      description: The display names of the scope tags in C(roleScopeTagIds) (the id when a tag cannot be read).
+      type: list
+      elements: str
+      returned: always
     assignedDevices:
       description: The Autopilot device identities whose profile this is, as Graph returns them.
       returned: when include_devices is true
@@ -94,13 +102,9 @@ profiles:
       displayName: Autopilot user-driven
       locale: os-default
       deviceNameTemplate: CONTOSO-%SERIAL%
-      outOfBoxExperienceSetting:
-        privacySettingsHidden: true
-        eulaHidden: true
-        userType: standard
-        deviceUsageType: singleUser
-        keyboardSelectionPageSkipped: true
-        escapeLinkHidden: true
+      roleScopeTagIds: ["0"]
+      outOfBoxExperienceSetting: {userType: standard, deviceUsageType: singleUser}
+      scope_tags: [Default]
       assignments:
         - group: Autopilot devices
       assignedDevices:
@@ -109,38 +113,27 @@ profiles:
           deploymentProfileAssignmentStatus: assignedInSync
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    GraphResource, Context, execute, info)
-from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as assign
-
-PATH = "/deviceManagement/windowsAutopilotDeploymentProfiles"
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info, names
+from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_profile import PATH, ProfileAssignments, resource
 
 
 def run(module):
-    ctx = Context(module, GraphResource(name="profile", path=PATH, api="beta", key=("display_name", "displayName"),
-                                        find_by="list"))
+    ctx = Context(module, resource())
     profiles = info(ctx)
     for profile in profiles:
+        profile.update(names(ctx, profile))
         if module.params["include_assignments"]:
-            profile["assignments"] = assign.read_described(module.client, "%s/%s" % (PATH, profile["id"]), ctx.resolver)
+            assignments = ProfileAssignments()
+            profile["assignments"] = assignments.describe(ctx, assignments.current(ctx, profile), lenient=True)
         if module.params["include_devices"]:
             profile["assignedDevices"] = module.client.list("%s/%s/assignedDevices" % (PATH, profile["id"]), api="beta")
     return {"changed": False, "profiles": profiles}
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            include_assignments=dict(type="bool", default=True),
-            include_devices=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[["display_name", "id"]],
-        supports_check_mode=True,
-    )
-    execute(module, lambda: run(module))
+    module = info_module(include_assignments=dict(type="bool", default=True), include_devices=dict(type="bool", default=False))
+    module.run(lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -60,24 +60,18 @@ description:
     (C(allowNonBlockingAppInstallation))."
   - "B(Name), B(Description), B(Scope tags), B(Assignments) and the drag-and-drop order -> O(display_name), O(description),
     O(scope_tags), O(assignments), O(priority)."
-  - "The portal only offers some settings together, and this module refuses the other combinations before any call,
-    naming the option: O(install_progress_timeout_in_minutes), O(custom_error_message), O(allow_log_collection_on_install_failure),
-    O(track_install_progress_for_autopilot_only), O(disable_user_status_tracking_after_first_user), O(install_quality_updates)
-    and O(block_device_setup_retry_by_user=false) need O(show_installation_progress=true);
-    O(allow_device_reset_on_install_failure), O(allow_device_use_on_install_failure), O(selected_apps) and
-    O(allow_non_blocking_app_installation) need O(block_device_setup_retry_by_user=false) (portal B(Block device use) B(Yes));
-    O(allow_non_blocking_app_installation=true) needs at least one app in O(selected_apps). A parent setting the task
-    leaves out counts with the value the ESP has (one read, before any write), so changing only a dependent setting of an
-    ESP whose parent setting is already on needs no restating. Setting a dependent boolean to its off value (V(false), or
-    V(true) for O(block_device_setup_retry_by_user)) is always allowed."
+  - "The portal only offers some settings together: O(install_progress_timeout_in_minutes), O(custom_error_message),
+    O(allow_log_collection_on_install_failure), O(track_install_progress_for_autopilot_only),
+    O(disable_user_status_tracking_after_first_user), O(install_quality_updates) and O(block_device_setup_retry_by_user=false)
+    behind O(show_installation_progress=true); O(allow_device_reset_on_install_failure), O(allow_device_use_on_install_failure),
+    O(selected_apps) and O(allow_non_blocking_app_installation) behind O(block_device_setup_retry_by_user=false) (portal
+    B(Block device use) B(Yes)); O(allow_non_blocking_app_installation=true) behind at least one app in O(selected_apps).
+    Graph accepts every combination and real tenants hold them (the default ESP, ESPs made by other tools), so the module
+    writes what the task asks and only warns when the task changes an ESP into a combination the portal cannot show. A
+    parent setting the task leaves out counts with the value the ESP has, and an ESP that already holds such a
+    combination is adopted as it is: a task that restates its settings changes nothing and warns about nothing."
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.assignments
-  - intune.autopilot.check_mode
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -105,7 +99,8 @@ options:
   install_progress_timeout_in_minutes:
     description:
       - Portal B(Show an error when installation takes longer than specified number of minutes); a whole number of
-        minutes, at least 1. The portal's default is 60.
+        minutes, not negative. The portal's default is 60; real tenants' default ESPs hold V(0) while the page is hidden,
+        which Graph documents no bound against, so V(0) is accepted.
     type: int
   custom_error_message:
     description:
@@ -164,7 +159,8 @@ options:
     description:
       - The profile's position among the ESP profiles, 1 being the highest (the portal's drag-and-drop order).
       - Set through the C(setPriority) action only when it differs. Must be between 1 and the number of ESP profiles
-        (the default ESP is not counted).
+        (the default ESP is not counted). The portal numbers them without gaps, so a priority past the last one could
+        never be reached and would be reported as a change on every run.
     type: int
   assignments:
     description:
@@ -195,6 +191,12 @@ seealso:
   - name: windows10EnrollmentCompletionPageConfiguration resource type
     description: The Graph resource.
     link: https://learn.microsoft.com/graph/api/resources/intune-onboarding-windows10enrollmentcompletionpageconfiguration?view=graph-rest-beta
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.assignments
+  - intune.autopilot.check_mode
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -280,302 +282,9 @@ diff:
 """
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    EngineError, GraphResource, Prop, Relationship, Context, ensure, execute, find_current, list_all)
-from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
-from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import (
-    PATH, ESP_TYPE, DEFAULT_SUFFIX, is_default, is_esp, is_custom_esp)
-
-MAX_MESSAGE = 10000   # customErrorMessage "Max length is 10000" (the Graph resource page)
-MAX_APPS = 100        # "You can choose up to 100 apps" (memdocs windows-enrollment-status.md)
-
-SETTINGS = (
-    "show_installation_progress", "install_progress_timeout_in_minutes", "custom_error_message",
-    "allow_log_collection_on_install_failure", "track_install_progress_for_autopilot_only",
-    "disable_user_status_tracking_after_first_user", "install_quality_updates", "block_device_setup_retry_by_user",
-    "allow_device_reset_on_install_failure", "allow_device_use_on_install_failure",
-    "allow_non_blocking_app_installation", "selected_apps",
-)
-# Options the portal only shows once "Show app and profile configuration progress" is Yes.
-NEEDS_PROGRESS = (
-    "install_progress_timeout_in_minutes", "custom_error_message", "allow_log_collection_on_install_failure",
-    "track_install_progress_for_autopilot_only", "disable_user_status_tracking_after_first_user",
-    "install_quality_updates", "block_device_setup_retry_by_user",
-)
-# Options the portal only shows once "Block device use until all apps and profiles are installed" is Yes.
-NEEDS_BLOCKING = (
-    "allow_device_reset_on_install_failure", "allow_device_use_on_install_failure", "selected_apps",
-    "allow_non_blocking_app_installation",
-)
-NOT_FOR_DEFAULT = ("display_name", "id", "description", "priority", "assignments", "scope_tags")
-
-
-def _engaged(option, value):
-    """Whether a dependent option is set to a value the portal only offers behind its parent setting."""
-    if value is None:
-        return False
-    if option == "block_device_setup_retry_by_user":
-        return value is False   # false = portal "Block device use ...: Yes"
-    if isinstance(value, bool):
-        return value
-    return True
-
-
-def validate(params):
-    """Checks that need no Graph call; raises EngineError naming the option. Returns nothing."""
-    if params.get("default"):
-        if params.get("state") == "absent":
-            raise EngineError("state: the default ESP cannot be deleted; only its settings can be changed.")
-        given = [o for o in NOT_FOR_DEFAULT if params.get(o) is not None]
-        if given:
-            raise EngineError("%s: not allowed with default=true; the default ESP's name, description, priority, scope tags "
-                              "and assignments belong to the service. Only its settings can be managed." % ", ".join(given))
-    elif not params.get("display_name") and not params.get("id"):
-        raise EngineError("display_name: one of display_name, id or default=true is required.")
-    if params.get("default") is False:
-        raise EngineError("default: only true selects the default ESP; omit it to manage a profile of yours.")
-    if params.get("id") and str(params["id"]).endswith(DEFAULT_SUFFIX):
-        raise EngineError("id: '%s' is the built-in default ESP; use default=true to manage its settings." % params["id"])
-    if params.get("state") == "absent":
-        return
-    timeout = params.get("install_progress_timeout_in_minutes")
-    if timeout is not None and timeout < 1:
-        raise EngineError("install_progress_timeout_in_minutes: must be a whole number of minutes of at least 1 (got %d)."
-                          % timeout)
-    message = params.get("custom_error_message")
-    if message is not None and len(message) > MAX_MESSAGE:
-        raise EngineError("custom_error_message: at most %d characters are allowed (got %d)." % (MAX_MESSAGE, len(message)))
-    apps = params.get("selected_apps")
-    if apps is not None and len(apps) > MAX_APPS:
-        raise EngineError("selected_apps: at most %d apps can be selected (got %d)." % (MAX_APPS, len(apps)))
-    if apps is not None and any(not (a or "").strip() for a in apps):
-        raise EngineError("selected_apps: an entry is empty; give an app's display name or id.")
-    tags = params.get("scope_tags")
-    if tags is not None and not tags:
-        raise EngineError("scope_tags: give at least one scope tag ('Default' is the built-in one).")
-    priority = params.get("priority")
-    if priority is not None and priority < 1:
-        raise EngineError("priority: must be 1 or greater (1 is the highest), got %d." % priority)
-    if params.get("allow_non_blocking_app_installation") and not apps:
-        raise EngineError("allow_non_blocking_app_installation: the portal offers 'Only fail selected blocking apps in "
-                          "technician phase' only when blocking apps are selected; list them in selected_apps.")
-
-
-def dependency_problems(params, current=None):
-    """The portal's parent-setting rules, as one message per rule broken (empty when none is).
-
-    A parent setting the task leaves out counts with its value on ``current`` (the ESP as Graph returns it), so
-    changing only a dependent setting of an ESP whose parent is already on needs no restating.
-    """
-    if params.get("state") == "absent":
-        return []
-    current = current or {}
-    show = params.get("show_installation_progress")
-    if show is None:
-        show = current.get("showInstallationProgress")
-    block_retry = params.get("block_device_setup_retry_by_user")
-    if block_retry is None:
-        block_retry = current.get("blockDeviceSetupRetryByUser")
-    problems = []
-    rules = [
-        (show is not True, NEEDS_PROGRESS + NEEDS_BLOCKING, "'Show app and profile configuration progress' is Yes",
-         "show_installation_progress: true"),
-        (block_retry is not False, NEEDS_BLOCKING, "'Block device use until all apps and profiles are installed' is Yes",
-         "block_device_setup_retry_by_user: false"),
-    ]
-    for broken, dependents, portal, fix in rules:
-        engaged = [o for o in dependents if _engaged(o, params.get(o))] if broken else []
-        if engaged:
-            problems.append(
-                "%s: the portal offers %s only when %s (%s); set that in the same task, or leave %s out."
-                % (engaged[0], "this setting" if len(engaged) == 1 else "these settings (%s)" % ", ".join(engaged),
-                   portal, fix, "it" if len(engaged) == 1 else "them"))
-    return problems
-
-
-def check_dependencies(params, current=None):
-    """Raise the :func:`dependency_problems` as one EngineError, if there are any."""
-    problems = dependency_problems(params, current)
-    if problems:
-        raise EngineError(" ".join(problems))
-
-
-def validate_all(params, current=None):
-    """:func:`validate` and :func:`check_dependencies` together (``current``: the ESP as it is, or None)."""
-    validate(params)
-    check_dependencies(params, current)
-
-
-def build(ctx):
-    """The desired properties computed from several options: app and scope tag ids; the priority range is checked."""
-    params = ctx.params
-    desired = {}
-    apps = params.get("selected_apps")
-    if apps is not None:
-        ids = []
-        for index, app in enumerate(apps):
-            app_id = ctx.resolver.id("app", app.strip(), "selected_apps[%d]" % index, allow_unresolved=False)
-            if app_id not in ids:
-                ids.append(app_id)
-        desired["selectedMobileAppIds"] = ids
-    tags = params.get("scope_tags")
-    if tags is not None:
-        ids = []
-        for index, tag in enumerate(tags):
-            tag_id = ctx.resolver.id("scope tag", tag, "scope_tags[%d]" % index, allow_unresolved=False)
-            if tag_id not in ids:
-                ids.append(tag_id)
-        desired["roleScopeTagIds"] = ids
-    if params.get("priority") is not None and not params.get("default"):
-        check_priority(ctx, params["priority"])
-    return desired
-
-
-def check_priority(ctx, priority):
-    """The portal numbers the ESP profiles 1..n without gaps (drag-and-drop re-ordering; memdocs "the profile set to 1
-    has the highest priority"). A priority past the last position could never be reached, and the module would report
-    a change on every run, so it is refused before any write. UNCLEAR in the Graph docs (setPriority's parameter is
-    undocumented beyond its type)."""
-    esps = list_all(ctx)
-    key = (ctx.params.get("display_name") or "").lower()
-    exists = any(e.get("id") == ctx.params.get("id") or (key and (e.get("displayName") or "").lower() == key) for e in esps)
-    last = len(esps) + (0 if exists else 1)
-    if priority > last:
-        raise EngineError("priority: %d is past the last position; there %s %d ESP profile%s (the default ESP is not "
-                          "counted), so the priority must be between 1 and %d."
-                          % (priority, "is" if last == 1 else "are", last, "" if last == 1 else "s", last))
-
-
-def set_priority(ctx, obj, value):
-    """POST .../setPriority {"priority": n}, 204 (intune-shared-deviceenrollmentconfiguration-setpriority)."""
-    if obj.get("priority") == value:
-        return
-    path = "%s/%s/setPriority" % (PATH, obj["id"])
-
-    def probe():
-        # After a 5xx the action may have been applied: look before sending it again.
-        now = ctx.client.get_or_none("%s/%s" % (PATH, obj["id"]), api="beta") or {}
-        return now if now.get("priority") == value else None
-
-    try:
-        ctx.client.post(path, json={"priority": value}, api="beta", probe=probe)
-    except GraphError as exc:
-        raise EngineError("Failed to set the priority of esp '%s' to %d: %s" % (obj.get("displayName"), value, exc),
-                          **exc.to_result())
-
-
-class Assignments(Relationship):
-    """The ESP's assignments: read from ``.../assignments`` (paged), written as one complete set through the ``assign``
-    action (intune-onboarding-deviceenrollmentconfiguration-assign; body ``{"enrollmentConfigurationAssignments": [...]}``,
-    204). Whether ``assign`` replaces or appends is not documented; sending the complete set is right either way for a
-    replace, and the emulator replaces, as the portal's assignment page does."""
-
-    name = "assignments"
-
-    def desired(self, ctx):
-        return targets.desired(ctx.resolver, ctx.params.get("assignments"), "assignments")
-
-    def current(self, ctx, obj):
-        items = ctx.client.list("%s/%s/assignments" % (PATH, obj["id"]), api="beta")
-        return targets.current(items)[0]
-
-    def describe(self, ctx, items):
-        return targets.describe_all(ctx.resolver, items)
-
-    def apply(self, ctx, obj, desired, current):
-        body = {"enrollmentConfigurationAssignments": [
-            {"@odata.type": "#microsoft.graph.enrollmentConfigurationAssignment", "target": targets.to_target(k, v)}
-            for k, v in sorted(desired.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]}
-        try:
-            # Sending the same complete set twice has the same effect: safe to repeat after a 5xx.
-            ctx.client.post("%s/%s/assign" % (PATH, obj["id"]), json=body, api="beta", probe=lambda: None)
-        except GraphError as exc:
-            raise EngineError("Failed to assign esp '%s': %s" % (obj.get("displayName"), exc), **exc.to_result())
-        # The assign page does not say that the set replaces the current assignments (it is what the portal's
-        # "Assignments" page does, and what the service does as far as reported). Read them back so that a
-        # service that appended instead is reported here, not a silent extra target.
-        after = self.current(ctx, obj)
-        if after != desired:
-            # A warning, not an error: how soon the service lists new assignments is not documented either.
-            ctx.module.warn("After the assign action Intune reports the assignments of esp '%s' as %s; %s was sent. "
-                            "If the next run reports the same change again, check them in the portal."
-                            % (obj.get("displayName"), self.describe(ctx, after), self.describe(ctx, desired)))
-
-
-def resource(default=False):
-    return GraphResource(
-        name="esp",
-        path=PATH,
-        api="beta",
-        key=("display_name", "displayName"),
-        find_by="list",
-        match=is_esp if default else is_custom_esp,
-        odata_type=ESP_TYPE,
-        build=build,
-        props=[
-            # The name is a property too: sent on create (the engine sends only declared properties), and with
-            # O(id) it renames; found without case, it is compared exactly so a change of case is applied.
-            Prop("display_name", "displayName"),
-            Prop("description", "description"),
-            Prop("show_installation_progress", "showInstallationProgress"),
-            Prop("install_progress_timeout_in_minutes", "installProgressTimeoutInMinutes"),
-            Prop("custom_error_message", "customErrorMessage"),
-            Prop("allow_log_collection_on_install_failure", "allowLogCollectionOnInstallFailure"),
-            Prop("track_install_progress_for_autopilot_only", "trackInstallProgressForAutopilotOnly"),
-            Prop("disable_user_status_tracking_after_first_user", "disableUserStatusTrackingAfterFirstUser"),
-            Prop("install_quality_updates", "installQualityUpdates"),
-            Prop("block_device_setup_retry_by_user", "blockDeviceSetupRetryByUser"),
-            Prop("allow_device_reset_on_install_failure", "allowDeviceResetOnInstallFailure"),
-            Prop("allow_device_use_on_install_failure", "allowDeviceUseOnInstallFailure"),
-            Prop("allow_non_blocking_app_installation", "allowNonBlockingAppInstallation"),
-            Prop("selected_apps", "selectedMobileAppIds", kind="set"),
-            Prop("scope_tags", "roleScopeTagIds", kind="set"),
-            Prop("priority", "priority", writer=set_priority),
-        ],
-        relationships=[] if default else [Assignments()],
-    )
-
-
-def _names(ctx, kind, ids):
-    if ids is None:
-        return None
-    return sorted(ctx.resolver.name(kind, i) for i in ids)
-
-
-def readable_diff(ctx, result):
-    """Apps and scope tags by name in the diff (the engine compares their ids)."""
-    for side in ("before", "after"):
-        view = result.get("diff", {}).get(side) or {}
-        if "selectedMobileAppIds" in view:
-            view["selectedMobileAppIds"] = _names(ctx, "app", view["selectedMobileAppIds"])
-        if "roleScopeTagIds" in view:
-            view["roleScopeTagIds"] = _names(ctx, "scope tag", view["roleScopeTagIds"])
-    return result
-
-
-def find_default(ctx):
-    found = [i for i in ctx.client.list(PATH, api="beta") if is_esp(i) and is_default(i)]
-    if len(found) != 1:
-        raise EngineError("default: expected one built-in default ESP, found %d (ids: %s)."
-                          % (len(found), ", ".join(sorted(i.get("id", "?") for i in found)) or "none"))
-    return found[0]["id"]
-
-
-def run(module):
-    params = module.params
-    validate(params)
-    default = bool(params.get("default"))
-    ctx = Context(module, resource(default))
-    if default:
-        params["id"] = find_default(ctx)
-    current = None
-    if dependency_problems(params) and (params.get("show_installation_progress") is None
-                                        or params.get("block_device_setup_retry_by_user") is None):
-        # A parent setting left out may already be on: judge by the ESP as it is (one read, still before any write).
-        current = find_current(ctx)
-    check_dependencies(params, current)
-    return readable_diff(ctx, ensure(ctx))
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, ensure
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_assignments import assignment_argspec
+from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import resource
 
 
 def argument_spec():
@@ -598,7 +307,7 @@ def argument_spec():
         selected_apps=dict(type="list", elements="str"),
         scope_tags=dict(type="list", elements="str"),
         priority=dict(type="int"),
-        assignments=targets.assignment_argspec(),
+        assignments=assignment_argspec(),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         check_mode_missing=CHECK_MODE_MISSING_ARGSPEC,
     )
@@ -610,7 +319,7 @@ def main():
         mutually_exclusive=[["default", "display_name"], ["default", "id"]],
         supports_check_mode=True,
     )
-    execute(module, lambda: run(module))
+    module.run(lambda: ensure(Context(module, resource(include_default=bool(module.params.get("default"))))))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,6 @@ description:
     scope tags by name, in the shape of the M(intune.autopilot.intune_esp) options, so a result can be fed back to it.
 author:
   - intune.autopilot contributors (@intune-autopilot)
-extends_documentation_fragment:
-  - intune.autopilot.graph_auth
-  - intune.autopilot.attributes
-  - intune.autopilot.attributes.info_module
-  - intune.autopilot.attributes.action_group
 options:
   display_name:
     description:
@@ -45,6 +40,11 @@ notes:
     When a name cannot be read (no permission, or the object is gone) its id is shown and a warning says why."
 seealso:
   - module: intune.autopilot.intune_esp
+extends_documentation_fragment:
+  - intune.autopilot.graph_auth
+  - intune.autopilot.attributes
+  - intune.autopilot.attributes.info_module
+  - intune.autopilot.attributes.action_group
 """
 
 EXAMPLES = r"""
@@ -101,58 +101,26 @@ esps:
       scope_tags: [Default]
 """
 
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import (
-    GraphResource, Context, execute, info)
-from ansible_collections.intune.autopilot.plugins.module_utils import _graph_assignments as targets
-from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import PATH, is_default, is_esp
-
-
-class Names(object):
-    """The resolver's ``name`` that shows the id, with one warning per kind, when a name cannot be read
-    (a missing permission: names are a convenience of a read-only module, not worth failing it)."""
-
-    def __init__(self, module, resolver):
-        self.module = module
-        self.resolver = resolver
-        self.warned = set()
-
-    def name(self, kind, obj_id):
-        try:
-            return self.resolver.name(kind, obj_id)
-        except GraphError as exc:
-            if kind not in self.warned:
-                self.warned.add(kind)
-                self.module.warn("Could not read %s names (%s); their ids are shown instead." % (kind, exc))
-            return obj_id
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import info_module
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, info, names
+from ansible_collections.intune.autopilot.plugins.module_utils._intune_esp import Assignments, is_default, resource
 
 
 def run(module):
-    ctx = Context(module, GraphResource(name="esp", path=PATH, api="beta", find_by="list", match=is_esp))
-    names = Names(module, ctx.resolver)
+    ctx = Context(module, resource(include_default=True))
     esps = info(ctx)
     for esp in esps:
         esp["is_default"] = is_default(esp)
-        esp["selected_apps"] = [names.name("app", i) for i in esp.get("selectedMobileAppIds") or []]
-        esp["scope_tags"] = [names.name("scope tag", i) for i in esp.get("roleScopeTagIds") or []]
+        esp.update(names(ctx, esp))
         if module.params["include_assignments"]:
-            esp["assignments"] = targets.read_described(module.client, "%s/%s" % (PATH, esp["id"]), names)
+            esp["assignments"] = Assignments().describe(ctx, Assignments().current(ctx, esp), lenient=True)
     esps.sort(key=lambda e: (e["is_default"], e.get("priority") or 0, (e.get("displayName") or "").lower()))
     return {"changed": False, "esps": esps}
 
 
 def main():
-    module = GraphModule(
-        argument_spec=dict(
-            display_name=dict(type="str", aliases=["name"]),
-            id=dict(type="str"),
-            include_assignments=dict(type="bool", default=True),
-        ),
-        mutually_exclusive=[["display_name", "id"]],
-        supports_check_mode=True,
-    )
-    execute(module, lambda: run(module))
+    module = info_module(include_assignments=dict(type="bool", default=True))
+    module.run(lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def parse_args(argv=None):
     parser.add_argument("--throttle", action=argparse.BooleanOptionalAction,
                         help="Intune's 100 writes / 1000 requests per 20 s on Intune routes, Entra's resource units on "
                              "directory routes (realistic: on)")
-    parser.add_argument("--import-delay", type=float, help="service seconds until an import completes (realistic: 300)")
+    parser.add_argument("--import-delay", type=float, help="service seconds until an import completes (realistic: 90)")
     parser.add_argument("--replication-delay", type=float, help="service seconds a new object stays out of lists")
     parser.add_argument("--workdir", help="directory for ca.pem and client.pem (default: a temporary directory)")
     parser.add_argument("--stdin-eof", action="store_true", help="also stop when stdin reaches end of file")

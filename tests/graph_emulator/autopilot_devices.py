@@ -255,13 +255,19 @@ def _finish(record, name, registration_id=""):
     state["deviceRegistrationId"] = registration_id
 
 
+def _nothing_due(tenant, entities, owner, due_key):
+    """True while the cache, filled for exactly ``entities`` (under ``owner``), says nothing is due yet."""
+    cache = _cache(tenant)
+    return cache.get(owner) is entities and (cache.get(due_key) is None or _now(tenant) < cache[due_key])
+
+
 def import_tick(tenant):
     """Move due import records forward. O(1) until the next due time; one pass over the records when something is due."""
     records = tenant.set(IMPORTS)
+    if _nothing_due(tenant, records, "imports_of", "next_due"):
+        return
     cache = _cache(tenant)
     now = _now(tenant)
-    if cache.get("imports_of") is records and (cache.get("next_due") is None or now < cache["next_due"]):
-        return
     open_records = [r for r in records.values() if r["state"]["deviceImportStatus"] in ("unknown", "pending")]
     due = sorted((r for r in open_records if r.get("_due", 0) <= now), key=lambda r: r.get("_seq", 0))
     for record in open_records:
@@ -611,10 +617,10 @@ def _remove_device(tenant, device):
 def deletion_tick(tenant):
     """Finish the deletions whose time has come. O(1) until the next one is due."""
     devices = tenant.set(DEVICES)
+    if _nothing_due(tenant, devices, "deletions_of", "next_deletion"):
+        return
     cache = _cache(tenant)
     now = _now(tenant)
-    if cache.get("deletions_of") is devices and (cache.get("next_deletion") is None or now < cache["next_deletion"]):
-        return
     for device in [d for d in devices.values() if d.get("_deleting_until") is not None and d["_deleting_until"] <= now]:
         _remove_device(tenant, device)
     cache["deletions_of"] = devices

@@ -111,6 +111,11 @@ def _seen(entity, processed_at, lag, now):
     return entity.get("_before")
 
 
+def _member_lookup(tenant):
+    """``group id -> direct member ids``, for memberOf rules."""
+    return lambda gid: (tenant.get("groups", gid) or {}).get("_members", [])
+
+
 def _rule_members(tenant, group):
     now = tenant.clock.now()
     processed_at = group.get("_processed_at")
@@ -122,7 +127,7 @@ def _rule_members(tenant, group):
     out = set()
     for entity in pool:
         seen = _seen(entity, processed_at, lag, now)
-        if seen is not None and rules.evaluate(ast, seen):
+        if seen is not None and rules.evaluate(ast, seen, _member_lookup(tenant)):
             out.add(entity["id"])
     return out
 
@@ -171,7 +176,8 @@ def processing_status(tenant, group):
         if changed is None or changed <= processed_at or changed + lag > now or changed + lag <= updated:
             continue
         before = entity.get("_before")
-        if (before is not None and rules.evaluate(ast, before)) != rules.evaluate(ast, entity):
+        members = _member_lookup(tenant)
+        if (before is not None and rules.evaluate(ast, before, members)) != rules.evaluate(ast, entity, members):
             updated = changed + lag
     return {"status": "Succeeded", "lastMembershipUpdated": tenant.clock.iso(updated), "errorMessage": None}
 
@@ -342,8 +348,8 @@ def _check_group_body(body, creating, current=None):
     if dynamic:
         try:
             rules.parse(rule)
-        except rules.RuleError:
-            raise _invalid("membershipRule")
+        except rules.RuleError as exc:
+            raise GraphHTTPError(400, exc.code, exc.message) from None
         if merged.get("isAssignableToRole"):
             raise _bad("A group with dynamic membership cannot be assignable to roles.")
     elif rule or state:

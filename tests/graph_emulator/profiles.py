@@ -20,8 +20,9 @@ Realistic values and their sources (service seconds unless said otherwise):
 setting                         realistic  source
 ==============================  =========  ========================================================================
 time_scale                      60         emulator choice: one emulator second is one service minute
-import_delay                    300        MicrosoftDocs/memdocs autopilot/add-devices.md: "Importing can take
-                                           several minutes."
+import_delay                    90         MicrosoftDocs/memdocs autopilot/add-devices.md: "Importing can take
+                                           several minutes" (a CSV in the portal); one device through Graph took 62
+                                           and 95 seconds (andrew-s-taylor/WindowsAutopilotInfo issues 29 and 22)
 sync_duration                   180        same page: the sync "might take a few minutes to complete"
 devices_listed_after_sync       true       same page: after the import, Sync, then "Refresh the view to see the new
                                            devices"
@@ -103,7 +104,7 @@ PROFILES = {
     "best-case": {},
     "realistic": {
         "time_scale": 60.0,
-        "import_delay": 300.0,
+        "import_delay": 90.0,
         "sync_duration": 180.0,
         "devices_listed_after_sync": True,
         "replication_delay": 30.0,

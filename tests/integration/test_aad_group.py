@@ -149,7 +149,7 @@ def test_absent_deletes_and_is_idempotent(run_playbook, emulator):
     (dict(membership_rule='(device.displayName -eq "unterminated)'), "membership_rule"),
     (dict(membership_rule='(device.displayName -eq "%s")' % ("x" * 3100)), "membership_rule"),
     (dict(mail_nickname="has space"), "mail_nickname"),
-    (dict(autopilot_group_tag='bad"tag'), "autopilot_group_tag"),
+    (dict(autopilot_group_tag=' '), "autopilot_group_tag"),
     (dict(all_autopilot_devices=True, members=["someone@contoso.example"]), "members"),
     (dict(members=["nobody-%s@contoso.example" % uuid.uuid4().hex[:6]]), "members[0]"),
     (dict(membership_rule_processing_state="Sometimes"), "membership_rule_processing_state"),
@@ -220,3 +220,64 @@ def test_members_on_a_dynamic_group_fail_before_any_write(run_playbook, emulator
         assert failure(result, "Group")["msg"].startswith("members: group '%s' has dynamic membership" % name)
         assert emulator.writes_since(mark) == []
     assert groups_named(emulator, name)[0]["groupTypes"] == ["DynamicMembership"]
+
+
+def test_a_group_still_assigned_is_not_deleted_unless_told(run_playbook, emulator):
+    """Issue 15: deleting a group an ESP or a deployment profile is assigned to is refused, naming the assignments,
+    in check mode too; delete_assigned: true deletes it."""
+    name = unique("Assigned group")
+    esp, profile = unique("ESP"), unique("Profile")
+    run_playbook(play(
+        task("Group", display_name=name, all_autopilot_devices=True),
+        task("ESP", module="intune.autopilot.intune_esp", display_name=esp, assignments=[{"group": name, "exclude": True}]),
+        task("Profile", module="intune.autopilot.autopilot_profile", display_name=profile, assignments=[{"group": name}]),
+    )).assert_ok()
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("Group", display_name=name, state="absent", ignore_errors=True)), check=check)
+        assert failure(result, "Group")["msg"] == (
+            "state: group '%s' is still assigned to ESP '%s' (excluded), Autopilot deployment profile '%s' (included); "
+            "remove those assignments first, or set delete_assigned: true to delete it anyway." % (name, esp, profile))
+        assert emulator.writes_since(mark) == []
+    reads = [e for e in emulator.requests_since(mark) if e["method"] == "GET" and "$expand" in e["path"]]
+    assert len(reads) == 2, "one list of ESPs and one of profiles, assignments expanded"
+    assert len(groups_named(emulator, name)) == 1
+    result = run_playbook(play(task("Group", display_name=name, state="absent", delete_assigned=True))).assert_ok()
+    assert result.task("Group")["changed"] is True and groups_named(emulator, name) == []
+
+
+def test_a_group_assigned_to_nothing_is_deleted_after_one_look(run_playbook, emulator):
+    name = unique("Unassigned group")
+    run_playbook(play(task("Group", display_name=name))).assert_ok()
+    mark = emulator.mark()
+    run_playbook(play(task("Group", display_name=name, state="absent"))).assert_ok()
+    assert [w["method"] for w in emulator.writes_since(mark)] == ["DELETE"]
+    assert groups_named(emulator, name) == []
+
+
+def graph(emulator, method, path, body=None):
+    """A Graph call made by the test itself with the emulator's credentials, not by a module."""
+    token = emulator.http.post("%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id), data={
+        "grant_type": "client_credentials", "client_id": emulator.client_id, "client_secret": emulator.client_secret,
+        "scope": "https://graph.microsoft.com/.default"}, timeout=30, verify=emulator.ca_path).json()["access_token"]
+    answer = emulator.http.request(method, emulator.url + path, json=body, timeout=30, verify=emulator.ca_path,
+                                   headers={"Authorization": "Bearer " + token})
+    answer.raise_for_status()
+    return answer.json() if answer.content else None
+
+
+def test_a_rule_as_real_tenants_write_it_is_adopted(run_playbook, emulator):
+    """Issue 13: a tag group made in the portal or by another tool, its rule written without the parentheses around
+    the item condition and with other case; the module given the group tag changes nothing and writes nothing (today's
+    code compared the text and rewrote the rule, which makes Entra re-evaluate the group)."""
+    name = unique("Autopilot devices - Berlin")
+    held = 'device.devicePhysicalIds -any _ -eq "[OrderID]:BER"'
+    graph(emulator, "POST", "/v1.0/groups", {"displayName": name, "mailEnabled": False, "mailNickname": "apber",
+                                             "securityEnabled": True, "groupTypes": ["DynamicMembership"],
+                                             "membershipRule": held, "membershipRuleProcessingState": "On"})
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("Group", display_name=name, autopilot_group_tag="BER")), check=check).assert_ok()
+        assert result.task("Group")["changed"] is False
+        assert emulator.writes_since(mark) == []
+    assert groups_named(emulator, name)[0]["membershipRule"] == held

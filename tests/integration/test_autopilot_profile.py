@@ -301,3 +301,60 @@ def test_an_ambiguous_group_name_lists_the_ids_and_writes_nothing(created, run_p
     message = result.task('profile')['msg']
     assert "2 groups are named 'Autopilot devices' (ids: %s); use the id" % ', '.join(sorted([first, second])) in message
     assert created.writes_since(mark) == []
+
+
+def test_a_self_deploying_profile_as_graph_returns_it_is_adopted(tenant, run_playbook):
+    """Issue 13: a self-deploying (shared) profile, created through Graph as real tenants hold it, with a userType.
+    The module given the settings it has changes nothing and writes nothing (today's code failed with "not used with
+    device_usage_type shared")."""
+    oobe = {'@odata.type': 'microsoft.graph.outOfBoxExperienceSetting', 'privacySettingsHidden': True,
+            'eulaHidden': True, 'userType': 'standard', 'deviceUsageType': 'shared',
+            'keyboardSelectionPageSkipped': True, 'escapeLinkHidden': True}
+    graph(tenant, 'POST', PROFILE_PATH, {'@odata.type': '#microsoft.graph.azureADWindowsAutopilotDeploymentProfile',
+                                         'displayName': 'Kiosks self deploying', 'locale': 'os-default',
+                                         'deviceType': 'windowsPc', 'outOfBoxExperienceSetting': oobe})
+    book = playbook(profile_task(display_name='Kiosks self deploying', out_of_box_experience_setting={
+        'privacy_settings_hidden': True, 'eula_hidden': True, 'user_type': 'standard', 'device_usage_type': 'shared',
+        'keyboard_selection_page_skipped': True, 'escape_link_hidden': True}))
+    for check in (True, False):
+        mark = tenant.mark()
+        result = run_playbook(book, check=check, diff=True).assert_ok()
+        assert result.task('profile')['changed'] is False, result.task('profile')
+        assert tenant.writes_since(mark) == []
+    [profile] = profiles(tenant)
+    assert profile['outOfBoxExperienceSetting']['userType'] == 'standard'
+
+
+def test_every_problem_of_a_task_at_once(created, run_playbook):
+    """Issue 15: option problems and names that do not resolve, in one failure, before any write."""
+    mark = created.mark()
+    result = run_playbook(playbook(dict(profile_task(device_name_template='PC %SERIAL%', locale='english',
+                                                     scope_tags=['No such tag'],
+                                                     assignments=[{'group': 'No such group'}, {'all_users': True}]),
+                                        ignore_errors=True)))
+    assert result.task('profile')['problems'] == [
+        "scope_tags[0]: no scope tag named 'No such tag' was found.",
+        "assignments[0].group: no group named 'No such group' was found.",
+        'assignments[1]: all_users is not a valid target here; this resource is assigned to devices, so use groups or '
+        'all_devices.',
+        "locale: 'english' is not a language tag; use os-default or a tag such as en-US, de-DE or sr-Latn-RS.",
+        "device_name_template: 'PC %SERIAL%' is refused: only letters, digits and hyphens are allowed besides the "
+        "macros (found ' ').",
+    ]
+    assert created.writes_since(mark) == []
+
+
+def test_a_group_created_earlier_in_the_play_is_retried_until_intune_knows_it(tenant, run_playbook):
+    """Issue 13: Intune refuses a new group as an assignment target for a while (the emulator's
+    group_assignment_delay, 300 service seconds at time_scale 60: 5 s); the profile's assignment is retried until it
+    is accepted, one profile and one assignment in the end."""
+    tenant.reset(group_assignment_delay=300.0, time_scale=60.0)
+    mark = tenant.mark()
+    result = run_playbook(playbook(group_task('Autopilot devices'), TUTORIAL)).assert_ok()
+    assert result.task('profile')['changed'] is True
+    [profile] = profiles(tenant)
+    assert assignment_targets(profile) == [('#microsoft.graph.groupAssignmentTarget', group_id(tenant, 'Autopilot devices'))]
+    posts = [e for e in tenant.requests_since(mark)
+             if e['method'] == 'POST' and e['path'] == '%s/%s/assignments' % (PROFILE_PATH, profile['id'])]
+    assert [p['status'] for p in posts][-1] == 201 and 400 in [p['status'] for p in posts], [p['status'] for p in posts]
+    assert len(posts) <= 6, 'bounded, with pauses between the attempts'

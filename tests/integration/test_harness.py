@@ -19,6 +19,8 @@ def test_start_and_reset_on_either_profile(start_emulator, monkeypatch):
     assert start_emulator('--profile', 'best-case').profile == 'best-case'
     monkeypatch.delenv(harness.PROFILE_ENV)
     assert start_emulator().profile == harness.DEFAULT_PROFILE
+
+
 def batch_entry(*requests):
     return {'method': 'POST', 'path': '/beta/$batch', 'status': 200, 'request_id': 'r-1', 'seq': 7,
             'request_body': {'requests': list(requests)}}

@@ -381,7 +381,6 @@ def _too_long():
 
 
 BAD_INPUT = [
-    ("timeout_zero", dict(install_progress_timeout_in_minutes=0), "install_progress_timeout_in_minutes:"),
     ("timeout_negative", dict(install_progress_timeout_in_minutes=-5), "install_progress_timeout_in_minutes:"),
     ("message_too_long", dict(custom_error_message=_too_long()), "custom_error_message:"),
     ("unknown_app", dict(selected_apps=["7-Zip", "No such app"]), "selected_apps[1]:"),
@@ -390,10 +389,6 @@ BAD_INPUT = [
     ("unknown_filter", dict(assignments=[{"group": "Autopilot devices", "filter": "No such filter"}]), "assignments[0].filter:"),
     ("all_devices_and_exclusion", dict(assignments=[{"all_devices": True}, {"group": "Autopilot lab devices", "exclude": True}]),
      "assignments:"),
-    ("timeout_without_progress", dict(show_installation_progress=None, install_progress_timeout_in_minutes=60),
-     "install_progress_timeout_in_minutes:"),
-    ("reset_without_blocking", dict(block_device_setup_retry_by_user=True, allow_device_reset_on_install_failure=True),
-     "allow_device_reset_on_install_failure:"),
 ]
 
 
@@ -443,18 +438,95 @@ def test_requests_match_microsofts_schema(run_playbook, start_emulator, tmp_path
 
 def test_a_dependent_setting_alone_on_an_esp_whose_parent_is_on(run_playbook, emulator, tenant):
     """Changing only the timeout of an ESP whose progress page is already on needs no restating of the parent
-    setting: one PATCH of that key. On an ESP whose progress page is off, the same task fails before any write."""
+    setting: one PATCH of that key, no warning. On an ESP whose progress page is off, the same task is written too
+    (Graph takes it), with a warning that the portal will not show it."""
     on, off = unique("ESP on"), unique("ESP off")
     run_playbook(play(task("On", display_name=on, show_installation_progress=True),
                       task("Off", display_name=off, show_installation_progress=False))).assert_ok()
     mark = emulator.mark()
     result = run_playbook(play(task("On", display_name=on, install_progress_timeout_in_minutes=120),
-                               task("Off", display_name=off, install_progress_timeout_in_minutes=120, ignore_errors=True)))
-    assert result.task("On")["changed"] is True
-    assert failure(result, "Off")["msg"].startswith("install_progress_timeout_in_minutes: the portal offers this setting "
-                                                    "only when 'Show app and profile configuration progress' is Yes")
+                               task("Off", display_name=off, install_progress_timeout_in_minutes=120))).assert_ok()
+    assert result.task("On")["changed"] is True and not result.task("On").get("warnings")
+    assert result.task("Off")["changed"] is True
+    assert any(w.startswith("install_progress_timeout_in_minutes: the portal offers this setting only when 'Show app and "
+                            "profile configuration progress' is Yes") for w in warnings_of(result.task("Off"))), result.task("Off")
     writes = emulator.writes_since(mark)
-    assert [(w["method"], w["request_body"]) for w in writes] == [
-        ("PATCH", {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration", "installProgressTimeoutInMinutes": 120})]
+    patch = {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration", "installProgressTimeoutInMinutes": 120}
+    assert [(w["method"], w["request_body"]) for w in writes] == [("PATCH", patch), ("PATCH", patch)]
     assert esps_named(emulator, on)[0]["installProgressTimeoutInMinutes"] == 120
-    assert esps_named(emulator, off)[0]["installProgressTimeoutInMinutes"] != 120
+    assert esps_named(emulator, off)[0]["installProgressTimeoutInMinutes"] == 120
+
+
+def warnings_of(result):
+    """The warnings of a task result as text (ansible-core 2.19 returns them structured)."""
+    return [w if isinstance(w, str) else (w.get("event") or {}).get("msg", str(w)) for w in result.get("warnings") or []]
+
+
+def test_an_esp_other_tools_left_as_the_portal_cannot_show_it_is_adopted(run_playbook, emulator, tenant):
+    """Issue 13: an ESP with allowNonBlockingAppInstallation true, no blocking apps and progress hidden, created through
+    Graph as a real tenant holds it. The module given the settings it has changes nothing, writes nothing, warns
+    about nothing, in check mode and for real (today's code failed with "the portal offers ... only when ...")."""
+    name = unique("ESP from elsewhere")
+    held = {"@odata.type": "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration", "displayName": name,
+            "showInstallationProgress": False, "blockDeviceSetupRetryByUser": True, "selectedMobileAppIds": [],
+            "allowNonBlockingAppInstallation": True, "allowDeviceUseOnInstallFailure": True,
+            "installProgressTimeoutInMinutes": 60}
+    assert graph(emulator, "POST", BASE, held).status_code == 201
+    args = dict(display_name=name, show_installation_progress=False, block_device_setup_retry_by_user=True,
+                selected_apps=[], allow_non_blocking_app_installation=True, allow_device_use_on_install_failure=True,
+                install_progress_timeout_in_minutes=60)
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("ESP", **args)), check=check, diff=True).assert_ok()
+        assert result.task("ESP")["changed"] is False and not warnings_of(result.task("ESP"))
+        assert emulator.writes_since(mark) == []
+    assert the_esp(emulator, name)["allowNonBlockingAppInstallation"] is True
+
+
+def test_the_default_esp_as_real_tenants_hold_it_is_adopted(run_playbook, emulator, tenant):
+    """Issue 13: real tenants' default ESP holds installProgressTimeoutInMinutes 0 while progress is hidden. The
+    emulator refuses 0 on PATCH (a gap reported to its maintainers), so the object is seeded as the tenant holds it; the
+    module given those settings changes nothing (today's code failed with "at least 1")."""
+    [default] = [c for c in state_set(emulator, CONFIGS).values() if c["id"].endswith("_DefaultWindows10EnrollmentCompletionPageConfiguration")]
+    held = dict((k, v) for k, v in default.items() if not k.startswith("_"))
+    held.update(showInstallationProgress=False, installProgressTimeoutInMinutes=0, blockDeviceSetupRetryByUser=True)
+    emulator.seed({"sets": {CONFIGS: [held]}})
+    args = dict(default=True, show_installation_progress=False, install_progress_timeout_in_minutes=0,
+                block_device_setup_retry_by_user=True)
+    for check in (True, False):
+        mark = emulator.mark()
+        result = run_playbook(play(task("Default", **args)), check=check).assert_ok()
+        assert result.task("Default")["changed"] is False and not warnings_of(result.task("Default"))
+        assert emulator.writes_since(mark) == []
+    assert state_set(emulator, CONFIGS)[default["id"]]["installProgressTimeoutInMinutes"] == 0
+
+
+def test_every_problem_of_a_task_at_once(run_playbook, emulator, tenant):
+    """Issue 15: option problems and names that do not resolve, in one failure, before any write."""
+    mark = emulator.mark()
+    result = run_playbook(play(task("ESP", ignore_errors=True, display_name=unique("Bad ESP"), custom_error_message=_too_long(),
+                                    install_progress_timeout_in_minutes=-1, selected_apps=["No such app"],
+                                    assignments=[{"group": "Autopilot devices"}, {"group": "No such group"}])))
+    out = failure(result, "ESP")
+    assert out["problems"] == [
+        "selected_apps[0]: no app named 'No such app' was found.",
+        "assignments[1].group: no group named 'No such group' was found.",
+        "install_progress_timeout_in_minutes: a number of minutes cannot be negative (got -1).",
+        "custom_error_message: at most 10000 characters are allowed (got 10001).",
+    ]
+    assert out["msg"].startswith("4 problems, found before any change: (1) selected_apps[0]:")
+    assert emulator.writes_since(mark) == []
+
+
+def test_a_group_created_earlier_in_the_play_is_retried_until_intune_knows_it(run_playbook, emulator):
+    """Issue 13: the ESP's assign action, refused while Intune does not know the new group yet, is sent again until
+    it is accepted (the emulator's group_assignment_delay, 5 s here)."""
+    emulator.reset(group_assignment_delay=300.0, time_scale=60.0)
+    group, name = unique("New ESP group"), unique("Autopilot ESP")
+    mark = emulator.mark()
+    run_playbook(play(task("Group", module="intune.autopilot.aad_group", display_name=group, all_autopilot_devices=True),
+                      task("ESP", display_name=name, assignments=[{"group": group}]))).assert_ok()
+    esp = the_esp(emulator, name)
+    assigns = [e for e in emulator.requests_since(mark) if e["method"] == "POST" and e["path"] == "%s/%s/assign" % (BASE, esp["id"])]
+    assert 400 in [a["status"] for a in assigns] and assigns[-1]["status"] == 204, [a["status"] for a in assigns]
+    assert [t[0] for t in targets_of(esp)] == ["groupAssignmentTarget"]

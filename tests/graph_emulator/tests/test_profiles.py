@@ -53,18 +53,18 @@ def test_reset_through_the_control_api_names_the_profile(emulator, control):
 
 
 def test_delays_run_on_the_scaled_clock_and_dates_stay_on_it():
-    """300 service seconds of import at time scale 60 take 5 seconds of the clock; the record is dated by the
+    """90 service seconds of import at time scale 60 take 1.5 seconds of the clock; the record is dated by the
     clock (not by service time), and the 10-minute sync rule stays 600 seconds of the clock."""
     with Emulator(profile="realistic", throttle=False) as emu:
         tenant = emu.tenant
-        assert tenant.delay("import_delay") == 5.0 and tenant.delay("sync_duration") == 3.0
+        assert tenant.delay("import_delay") == 1.5 and tenant.delay("sync_duration") == 3.0
         beta = GraphClient(emu, "beta")
         record = beta.post("/deviceManagement/importedWindowsAutopilotDeviceIdentities",
                            json={"serialNumber": "SCALE1", "hardwareIdentifier": "aGFzaA=="}).json()
         base = "/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + record["id"]
-        tenant.clock.advance(4.0)
+        tenant.clock.advance(1.0)
         assert beta.get(base).json()["state"]["deviceImportStatus"] == "pending"
-        tenant.clock.advance(1.5)
+        tenant.clock.advance(0.6)
         assert beta.get(base).json()["state"]["deviceImportStatus"] == "complete"
         assert beta.post("/deviceManagement/windowsAutopilotSettings/sync").status_code == 204
         tenant.clock.advance(5.0)

@@ -67,11 +67,11 @@ def timeline(client, device_id, seconds, step=0.5):
     return seen
 
 
-def registered(client, serial, tag):
-    """Import one device with ``tag`` and return its Autopilot id once registered (import 300 s = 5 s)."""
+def registered(client, serial, tag, wait=1.51):
+    """Import one device with ``tag`` and return its Autopilot id once registered (import 90 s = 1.5 s)."""
     client.post("/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", {"importedWindowsAutopilotDeviceIdentities": [
         {"serialNumber": serial, "hardwareIdentifier": "aGFzaC0x", "groupTag": tag}]})
-    client.advance(5.01)
+    client.advance(wait)
     client.get(DEVICES)
     [device] = [d for d in client.tenant.set("windowsAutopilotDeviceIdentities").values() if d["serialNumber"] == serial]
     return device["id"]
@@ -144,8 +144,8 @@ def test_a_device_with_an_assigned_user_is_not_deleted_until_the_user_is_unassig
     client.tenant.settings["devices_listed_after_sync"] = False
     device_id = registered(client, "AP-USER", "")
     upn = client.get("/users").body["value"][0]["userPrincipalName"]
-    assert client.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn,
-                                                                         "addressableUserName": "A"}).status == 204
+    body = {"userPrincipalName": upn, "addressableUserName": "A"}
+    assert client.post(DEVICES + "/%s/assignUserToDevice" % device_id, body).status == 204
     refused = client.delete(DEVICES + "/" + device_id)
     assert refused.status == 400 and refused.error_text.startswith("An error has occurred")
     assert "_deleting_until" not in client.tenant.get("windowsAutopilotDeviceIdentities", device_id)
@@ -157,7 +157,7 @@ def test_a_device_with_an_assigned_user_is_not_deleted_until_the_user_is_unassig
 
 def test_best_case_deletes_at_once_even_with_a_user():
     best = Client({"import_delay": 5})
-    device_id = registered(best, "AP-NOW", "")
+    device_id = registered(best, "AP-NOW", "", wait=5.01)
     upn = best.get("/users").body["value"][0]["userPrincipalName"]
     best.post(DEVICES + "/%s/assignUserToDevice" % device_id, {"userPrincipalName": upn, "addressableUserName": ""})
     assert best.delete(DEVICES + "/" + device_id).status == 204
@@ -177,6 +177,6 @@ def test_the_import_answer_has_the_shape_of_the_one_real_answer_on_record(client
         assert record["state"]["deviceImportStatus"] == "unknown" and record["groupTag"] == ""
     stored = client.get("/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + answer["id"]).body
     assert stored["hardwareIdentifier"] == "aGFzaC0x" and stored["productKey"] == ""
-    client.advance(5.01)
+    client.advance(1.51)
     state = client.get("/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + answer["id"]).body["state"]
     assert state["deviceImportStatus"] == "complete"  # the hash sent, not the answer, decided the import

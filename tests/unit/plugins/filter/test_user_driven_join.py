@@ -43,11 +43,11 @@ def test_strings_from_extra_vars_compare_as_their_values():
 
 def test_every_site_problem_named_and_healthy_sites_stop_with_them():
     hostvars = {
-        'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices={
+        'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices_result={
             'failed': True, 'msg': '2 problems', 'problems': ['/x/berlin.csv line 3: bad hash', 'devices[0]: empty']}),
         'lyon': dict(site('lyon', 'LYS', unknown=['user_driven_join_grouptag']),
-                     __user_driven_join_devices=devices(('LYS1', 'LYS'))),
-        'paris': dict(site('paris', 'PAR'), __user_driven_join_devices=devices(('PAR1', 'PAR'))),
+                     __user_driven_join_devices_result=devices(('LYS1', 'LYS'))),
+        'paris': dict(site('paris', 'PAR'), __user_driven_join_devices_result=devices(('PAR1', 'PAR'))),
     }
     report = preflight_report(hostvars, ['berlin', 'lyon', 'paris'], ['berlin', 'lyon', 'paris'])
     assert report['sites']['berlin'] == ['[devices] /x/berlin.csv line 3: bad hash',
@@ -60,7 +60,7 @@ def test_every_site_problem_named_and_healthy_sites_stop_with_them():
 
 
 def test_stop_play_false_lets_a_healthy_site_go_on_and_a_dropped_site_stops_the_others():
-    hostvars = {'berlin': dict(site('berlin', 'BER', stop_play='false'), __user_driven_join_devices=devices(('B1', 'BER'))),
+    hostvars = {'berlin': dict(site('berlin', 'BER', stop_play='false'), __user_driven_join_devices_result=devices(('B1', 'BER'))),
                 'lyon': dict(site('lyon', 'LYS', unknown=['user_driven_join_x']))}
     report = preflight_report(hostvars, ['berlin', 'lyon'], ['berlin', 'lyon'])
     assert report['stop'] == {'berlin': False, 'lyon': True}
@@ -76,10 +76,10 @@ def test_rules_across_sites():
         'berlin': dict(site('berlin', 'BER', profile_assignments=[{'group': 'Autopilot devices - berlin'},
                                                                   {'group': 'Kiosk', 'exclude': True},
                                                                   {'group': 'Missing group'}]),
-                       __user_driven_join_devices=devices(('S1', 'BER'), ('S2', 'XYZ'))),
+                       __user_driven_join_devices_result=devices(('S1', 'BER'), ('S2', 'XYZ'))),
         'lyon': dict(site('lyon', 'LYS', tenant_wide={'user_driven_join_esp_priority': '2'}),
-                     __user_driven_join_devices=devices(('s1', 'LYS')),
-                     __user_driven_join_users=devices(('NOPE', ''), ('S1', ''))),
+                     __user_driven_join_devices_result=devices(('s1', 'LYS')),
+                     __user_driven_join_users_result=devices(('NOPE', ''), ('S1', ''))),
     }
     assert preflight_lookups(hostvars, ['berlin', 'lyon'], ['berlin', 'lyon'])['groups'] == [{'name': 'Missing group', 'id': False}]
     report = preflight_report(hostvars, ['berlin', 'lyon'], ['berlin', 'lyon'])
@@ -94,7 +94,7 @@ def test_rules_across_sites():
 
 
 def test_a_tag_no_profile_targets_unless_allowed():
-    hostvars = {'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices=devices(('S1', 'BER'), ('S2', 'ber'),
+    hostvars = {'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices_result=devices(('S1', 'BER'), ('S2', 'ber'),
                                                                                          ('S3', 'XYZ'), ('S4', '')))}
     problems = preflight_report(hostvars, ['berlin'], ['berlin'])['sites']['berlin']
     assert [p.split(' matches')[0] for p in problems] == ["serial(s) S4: group tag ''", "serial(s) S3: group tag 'XYZ'"]

@@ -7,7 +7,8 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.intune.autopilot.plugins.module_utils import _graph_module as gm
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphAuthError, GraphClient, GraphError
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError, Problems
+from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphClient, GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import GRAPH_ARGSPEC, GraphModule
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_permissions import error_hint
 
@@ -146,22 +147,30 @@ def test_secret_options_are_no_log():
     assert GRAPH_ARGSPEC['client_certificate_password']['no_log'] is True
 
 
-def test_fail_from_graph_message_and_details(build, capsys):
+def test_run_ends_the_task_with_the_result_and_its_warnings(build, capsys):
     module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
-    err = GraphError('Invalid value for mailNickname', status=400, code='Request_BadRequest', request_id='rid-9',
-                     method='POST', url='https://graph.microsoft.com/v1.0/groups', error={'code': 'Request_BadRequest'})
-    result = outcome(capsys, lambda: module.fail_from_graph('create', 'group', 'Autopilot devices', err))
-    assert result['msg'] == "Failed to create group 'Autopilot devices': Request_BadRequest: Invalid value for mailNickname"
-    assert (result['status'], result['code'], result['request_id'], result['method']) == (400, 'Request_BadRequest',
-                                                                                          'rid-9', 'POST')
+    result = outcome(capsys, lambda: module.run(lambda: {'changed': True, 'devices': [], 'warnings': ['one', 'two']}))
+    assert result['changed'] is True and result['devices'] == []
+    assert "'one'" in str(result['warnings']) and "'two'" in str(result['warnings'])
 
 
-def test_fail_from_graph_token_error_stands_alone(build, capsys):
+def test_run_fails_an_engine_error_with_its_extra_keys(build, capsys):
     module = build({'tenant_id': 't', 'client_id': 'c', 'client_secret': SECRET})
-    err = GraphAuthError("Failed to obtain a token for client 'c' from https://x/t: invalid_client: AADSTS7000215",
-                         code='invalid_client')
-    result = outcome(capsys, lambda: module.fail_from_graph('create', 'group', 'g', err))
-    assert result['msg'] == "Failed to obtain a token for client 'c' from https://x/t: invalid_client: AADSTS7000215"
+    problems = Problems()
+    problems.add("members[0]: no user named 'x@contoso.com' was found.")
+    problems.add('wait_timeout: must be at least 0.')
+
+    def bad_input():
+        problems.check()
+    result = outcome(capsys, lambda: module.run(bad_input))
+    assert result['failed'] is True and result['msg'].startswith('2 problems, found before any change: (1) members[0]')
+    assert result['problems'] == problems.items
+
+    def partial():
+        raise EngineError('3 of 10 devices failed', devices=[{'serial_number': 'S1'}], summary={'failed': 3})
+    result = outcome(capsys, lambda: module.run(partial))
+    assert (result['msg'], result['devices'], result['summary']) == ('3 of 10 devices failed', [{'serial_number': 'S1'}],
+                                                                     {'failed': 3})
 
 
 def test_run_turns_errors_into_fail_json(build, capsys):

@@ -103,7 +103,6 @@ def resource(writer_calls=None):
             Prop("description", "description"),
             Prop("colors", "colors", kind="set"),
             Prop("settings", "settings", kind="object"),
-            Prop("nickname", "nickname", create_only=True),
             Prop("priority", "priority", writer=set_priority),
         ],
         relationships=[Tags()],
@@ -112,7 +111,7 @@ def resource(writer_calls=None):
 
 def run(client, params, check_mode=False, writer_calls=None):
     base = dict(display_name="Alpha", id=None, state="present", description=None, colors=None,
-                settings=None, nickname=None, priority=None, tags=None)
+                settings=None, priority=None, tags=None)
     base.update(params)
     module = FakeModule(client, base, check_mode)
     return ensure(Context(module, resource([] if writer_calls is None else writer_calls))), module
@@ -184,14 +183,6 @@ def test_writer_props_are_not_patched():
     assert result["diff"] == {"before": {"priority": 3}, "after": {"priority": 1}}
 
 
-def test_create_only_difference_is_a_warning_not_a_write():
-    client = FakeClient([EXISTING])
-    result, _dummy = run(client, dict(nickname="other"))
-    assert result["changed"] is False
-    assert client.writes() == []
-    assert "cannot be changed after creation" in result["warnings"][0]
-
-
 def test_relationship_add_and_remove():
     client = FakeClient([EXISTING])
     result, _dummy = run(client, dict(tags=["y"]))
@@ -220,16 +211,6 @@ def test_absent_when_missing_is_unchanged_and_check_mode_writes_nothing():
     assert result["changed"] is True and client.writes() == []
     result, _dummy = run(FakeClient(), dict(state="absent"))
     assert result["changed"] is False
-
-
-def test_protected_object_is_refused():
-    client = FakeClient([dict(EXISTING, builtin=True)])
-    res = resource()
-    res.protect = lambda obj: obj.get("builtin")
-    module = FakeModule(client, dict(display_name="Alpha", id=None, state="present", description="x"))
-    with pytest.raises(EngineError) as err:
-        ensure(Context(module, res))
-    assert "built in" in err.value.msg
 
 
 def test_odata_quote_doubles_single_quotes():

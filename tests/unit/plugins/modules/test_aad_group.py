@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_client import GraphError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import EngineError
-from ansible_collections.intune.autopilot.plugins.modules import aad_group as mod
+from ansible_collections.intune.autopilot.plugins.module_utils import _aad_group as mod
 
 GROUP = {"id": "g1", "displayName": "Pilot users"}
 USER = "11111111-1111-1111-1111-111111111111"
@@ -55,3 +55,92 @@ def test_a_400_to_a_member_add_is_success_only_when_the_object_is_a_member(messa
         with pytest.raises(EngineError) as err:
             members.apply(ctx, GROUP, {USER: None}, {})
         assert str(err.value).startswith("Failed to add member 'anna@contoso.com' to group 'Pilot users': ")
+
+
+class Directory(object):
+    """Groups found by ``$filter=displayName eq``; records every call."""
+
+    graph_url = "https://graph.test"
+
+    def __init__(self, *groups):
+        self.groups = dict((g["id"], dict(g)) for g in groups)
+        self.calls = []
+
+    def list(self, path, api="v1.0", params=None, headers=None):
+        self.calls.append(("GET", path, params))
+        if path == "/groups":
+            name = params["$filter"].split("'")[1]
+            return [dict(g) for g in self.groups.values() if g["displayName"].lower() == name.lower()]
+        raise AssertionError(path)
+
+    def get(self, path, api="v1.0", params=None, headers=None):
+        return dict(self.groups[path.rsplit("/", 1)[-1]])
+
+    def patch(self, path, json, api="v1.0", headers=None):
+        self.calls.append(("PATCH", path, json))
+        self.groups[path.rsplit("/", 1)[-1]].update(json)
+
+    def writes(self):
+        return [c for c in self.calls if c[0] != "GET"]
+
+
+class Module(object):
+    check_mode = False
+
+    def __init__(self, client, **params):
+        self.client = client
+        self.params = dict(display_name="Autopilot devices - Berlin", id=None, state="present", description=None,
+                           mail_nickname=None, membership_rule=None, all_autopilot_devices=None, autopilot_group_tag=None,
+                           membership_rule_processing_state=None, members=None, delete_assigned=False,
+                           check_mode_missing="fail", wait_timeout=120)
+        self.params.update(params)
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+def ensure_group(directory, **params):
+    from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, ensure
+    return ensure(Context(Module(directory, **params), mod.resource()))
+
+
+DYNAMIC = {"id": "g-ber", "displayName": "Autopilot devices - Berlin", "groupTypes": ["DynamicMembership"],
+           "membershipRuleProcessingState": "On", "mailNickname": "ber"}
+
+
+@pytest.mark.parametrize("held, options", [
+    # as real tenants hold them: without the parentheses around the item condition, other operator case
+    ('device.devicePhysicalIds -any _ -eq "[OrderID]:BER"', dict(autopilot_group_tag="BER")),
+    ('(device.devicePhysicalIDs -Any (_ -EQ "[orderid]:ber"))', dict(autopilot_group_tag="BER")),
+    ('(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))', dict(all_autopilot_devices=True)),
+    ('(device.deviceOSType -eq "Windows") and (device.deviceOwnership -eq "Company")',
+     dict(membership_rule='(device.deviceOwnership -eq "Company") -and (device.deviceOSType -eq "Windows")')),
+])
+def test_a_rule_that_means_the_same_is_adopted_without_change(held, options):
+    directory = Directory(dict(DYNAMIC, membershipRule=held))
+    result = ensure_group(directory, **options)
+    assert result["changed"] is False and directory.writes() == []
+
+
+def test_a_rule_that_means_something_else_is_one_patch():
+    directory = Directory(dict(DYNAMIC, membershipRule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:LYS"))'))
+    result = ensure_group(directory, autopilot_group_tag="BER")
+    assert result["changed"] is True
+    assert directory.writes() == [("PATCH", "/groups/g-ber",
+                                   {"membershipRule": '(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))'})]
+
+
+def test_a_group_tag_with_a_double_quote_is_escaped():
+    assert mod.desired_rule({"autopilot_group_tag": 'A"B'})[1] == '(device.devicePhysicalIds -any (_ -eq "[OrderID]:A\\"B"))'
+
+
+def test_every_problem_of_a_rule_is_named_before_any_write():
+    from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
+    directory = Directory(dict(DYNAMIC, membershipRule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))'))
+    with pytest.raises(EngineError) as err:
+        ensure_group(directory, membership_rule='(device.deviceOSType -eq "Windows") -and (user.city -eq "Berlin")',
+                     mail_nickname="has space")
+    assert [p.split(":")[0] for p in err.value.extra["problems"]] == ["mail_nickname", "membership_rule"]
+    assert "mixes user properties" in err.value.extra["problems"][1]
+    assert directory.writes() == []

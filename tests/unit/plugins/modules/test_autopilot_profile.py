@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_names import (
     NameTemplateError, check_locale, check_name_template, name_length, parse_template)
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import Context, EngineError, ensure
-from ansible_collections.intune.autopilot.plugins.modules import autopilot_profile as mod
+from ansible_collections.intune.autopilot.plugins.module_utils import _autopilot_profile as mod
+from ansible_collections.intune.autopilot.plugins.modules.autopilot_profile import argument_spec
 
 PROFILES = mod.PATH
 GROUP_A = "11111111-1111-1111-1111-111111111111"
@@ -90,7 +91,7 @@ def test_locale_refused(value):
 
 class FakeModule(object):
     def __init__(self, client, check_mode=False, **params):
-        base = dict((k, None) for k in mod.argument_spec())
+        base = dict((k, None) for k in argument_spec())
         base.update(state="present", assignments=None)
         base.update(params)
         self.params = base
@@ -163,12 +164,9 @@ class FakeGraph(object):
 
 
 def run(graph, check_mode=False, **params):
-    """What the module's run() does, with the fake Graph."""
+    """What the module's main() does, with the fake Graph."""
     module = FakeModule(graph, check_mode=check_mode, **params)
-    mod.validate(module.params)
-    ctx = Context(module, mod.resource())
-    mod.check_new_name(ctx)
-    return ensure(ctx)
+    return ensure(Context(module, mod.resource()))
 
 
 def deprecated_profile(**extra):
@@ -298,7 +296,7 @@ def test_changed_oobe_key_is_one_patch_with_current_names():
 def test_user_type_ignored_on_shared_profiles():
     shared = deprecated_profile(outOfBoxExperienceSettings=None, outOfBoxExperienceSetting={
         "deviceUsageType": "shared", "privacySettingsHidden": True})
-    prop = [p for p in mod.props() if p.prop == "outOfBoxExperienceSetting"][0]
+    prop = [p for p in mod.PROPS if p.prop == "outOfBoxExperienceSetting"][0]
     have = prop.current(shared)
     assert prop.equal({"deviceUsageType": "shared", "userType": "standard"}, have)
     assert not prop.equal({"deviceUsageType": "singleUser"}, have)
@@ -393,7 +391,7 @@ def test_unknown_group_fails_before_any_write():
     assert "assignments[0].group" in err.value.msg and graph.writes() == []
 
 
-# ------------------------------------------------------------------ input checks before any call
+# ------------------------------------------------------------------ input checks before any write
 
 @pytest.mark.parametrize("params, option", [
     (dict(device_name_template="WAY-TOO-LONG-NAME-%SERIAL%"), "device_name_template"),
@@ -403,13 +401,20 @@ def test_unknown_group_fails_before_any_write():
     (dict(locale="english"), "locale"),
     (dict(assignments=[{"group": "x", "filter": "f"}]), "assignments[0]"),
     (dict(assignments=[{"all_users": True}]), "assignments[0]"),
-    (dict(out_of_box_experience_setting={"device_usage_type": "shared", "user_type": "standard"}),
-     "out_of_box_experience_setting.user_type"),
     (dict(display_name="x" * 201), "display_name"),
 ])
-def test_bad_input_names_the_option_and_calls_nothing(params, option):
+def test_bad_input_names_the_option_and_writes_nothing(params, option):
+    """Checked after the one read (a value the profile already holds is never refused), before any write."""
     graph = FakeGraph()
     with pytest.raises(EngineError) as err:
         run(graph, **dict(dict(display_name="P"), **params))
     assert err.value.msg.startswith(option + ":"), err.value.msg
-    assert graph.calls == []
+    assert graph.writes() == []
+
+
+def test_an_id_that_does_not_exist_and_no_name_is_a_problem_not_a_crash():
+    graph = FakeGraph()
+    with pytest.raises(EngineError) as err:
+        run(graph, display_name=None, id="00000000-0000-0000-0000-000000000009")
+    assert err.value.msg == "display_name: a name of 1 to 200 characters is required (got 0)."
+    assert graph.writes() == []
