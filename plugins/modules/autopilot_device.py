@@ -354,7 +354,6 @@ from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device
 from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_device_run import DeviceRun
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_base import EngineError
 from ansible_collections.intune.autopilot.plugins.module_utils._graph_module import CHECK_MODE_MISSING_ARGSPEC, GraphModule
-from ansible_collections.intune.autopilot.plugins.module_utils._graph_resource import execute
 
 DEVICE_OPTIONS = dict(
     serial_number=dict(type="str"),
@@ -412,7 +411,7 @@ def main():
         required_by={"addressable_user_name": "assigned_user"},
         supports_check_mode=True,
     )
-    execute(module, lambda: run(module))
+    module.run(lambda: run(module))
 
 
 if __name__ == "__main__":
