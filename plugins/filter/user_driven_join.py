@@ -31,23 +31,22 @@ OOBE = ("user_type", "privacy_settings_hidden", "eula_hidden", "escape_link_hidd
 PROFILE_OPTIONS = ("locale", "device_name_template", "device_type", "preprovisioning_allowed",
                    "hardware_hash_extraction_enabled")
 RESULTS = (
-    ("group", "__user_driven_join_tenant_group_result", {"display_name": "user_driven_join_tenant_group_name",
-                                                  "description": "user_driven_join_tenant_group_description"}),
-    ("group", "__user_driven_join_group_result", {"display_name": "user_driven_join_group_name",
-                                           "description": "user_driven_join_group_description",
-                                           "autopilot_group_tag": "user_driven_join_group_tag"}),
-    ("esp", "__user_driven_join_esp_result", dict([("display_name", "user_driven_join_esp_name"),
-                                            ("description", "user_driven_join_esp_description")]
-                                           + [(o, "user_driven_join_esp_" + o) for o in ESP_OPTIONS])),
+    ("group", "__user_driven_join_tenant_group_result", {
+        "display_name": "user_driven_join_tenant_group_name", "description": "user_driven_join_tenant_group_description"}),
+    ("group", "__user_driven_join_group_result", {
+        "display_name": "user_driven_join_group_name", "description": "user_driven_join_group_description",
+        "autopilot_group_tag": "user_driven_join_group_tag"}),
+    ("esp", "__user_driven_join_esp_result", dict(
+        [("display_name", "user_driven_join_esp_name"), ("description", "user_driven_join_esp_description")]
+        + [(o, "user_driven_join_esp_" + o) for o in ESP_OPTIONS])),
     ("profile", "__user_driven_join_profile_result", dict(
         [("display_name", "user_driven_join_profile_name"), ("description", "user_driven_join_profile_description"),
          ("assignments", "user_driven_join_profile_assignments")]
         + [(o, "user_driven_join_" + o) for o in PROFILE_OPTIONS]
         + [("out_of_box_experience_setting.%s" % o, "user_driven_join_" + o) for o in OOBE])),
-    ("devices", "__user_driven_join_devices_result", {"devices": "user_driven_join_devices",
-                                               "csv_path": "user_driven_join_devices_csv",
-                                               "wait_timeout": "user_driven_join_wait_timeout",
-                                               "poll_interval": "user_driven_join_poll_interval"}),
+    ("devices", "__user_driven_join_devices_result", {
+        "devices": "user_driven_join_devices", "csv_path": "user_driven_join_devices_csv",
+        "wait_timeout": "user_driven_join_wait_timeout", "poll_interval": "user_driven_join_poll_interval"}),
     ("users", "__user_driven_join_users_result", {"devices": "user_driven_join_users"}),
 )
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

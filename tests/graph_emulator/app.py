@@ -36,6 +36,7 @@ DROP = object()
 # reports: KelvinTegelaar/CIPP-API Modules/CIPPCore/Public/GraphHelper/Get-NormalizedError.ps1; Microsoft documents none).
 INTUNE_PATHS = ("/deviceManagement", "/deviceAppManagement")
 
+
 class GraphApp:
     """The emulator minus its transport: tenant, registered apps, behaviours and the request log."""
 

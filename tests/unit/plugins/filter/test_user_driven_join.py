@@ -94,8 +94,8 @@ def test_rules_across_sites():
 
 
 def test_a_tag_no_profile_targets_unless_allowed():
-    hostvars = {'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices_result=devices(('S1', 'BER'), ('S2', 'ber'),
-                                                                                         ('S3', 'XYZ'), ('S4', '')))}
+    found = devices(('S1', 'BER'), ('S2', 'ber'), ('S3', 'XYZ'), ('S4', ''))
+    hostvars = {'berlin': dict(site('berlin', 'BER'), __user_driven_join_devices_result=found)}
     problems = preflight_report(hostvars, ['berlin'], ['berlin'])['sites']['berlin']
     assert [p.split(' matches')[0] for p in problems] == ["serial(s) S4: group tag ''", "serial(s) S3: group tag 'XYZ'"]
     hostvars['berlin']['__user_driven_join_site']['tags_without_profile'] = ['xyz', '']
