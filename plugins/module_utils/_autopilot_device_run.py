@@ -438,6 +438,7 @@ class DeviceRun(object):
     def note_progress(self, phase, counts):
         elapsed = int(round(self.clock() - self.started))
         self.progress.append({"phase": phase, "elapsed": elapsed, "counts": counts})
+        self.module.note_progress(self.progress[-1])
         self.module.log("autopilot_device: %s after %ds: %s" % (phase, elapsed, ", ".join(
             "%s=%d" % (k, v) for k, v in sorted(counts.items()))))
 

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import os
 import traceback
 
@@ -165,6 +166,14 @@ class GraphModule(AnsibleModule):
             stats['by_status'] = dict((str(k), v) for k, v in stats['by_status'].items())
             kwargs['graph_stats'] = stats
         return kwargs
+
+    def note_progress(self, note):
+        """Append ``note`` (a dict) as one JSON line to the file INTUNE_GRAPH_PROGRESS_FILE names, when it is set: the
+        collection's action plugin for autopilot_device sets it and shows each line while the module waits."""
+        path = os.environ.get('INTUNE_GRAPH_PROGRESS_FILE', '').strip()
+        if path:
+            with open(path, 'a') as handle:
+                handle.write(json.dumps(note, sort_keys=True) + '\n')
 
     def exit_json(self, **kwargs):
         super(GraphModule, self).exit_json(**self._with_stats(kwargs))

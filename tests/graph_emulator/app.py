@@ -32,6 +32,9 @@ for _module in ("directory", "enrollment", "autopilot"):  # importing them regis
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 VERSIONS = ("beta", "v1.0")
 DROP = object()
+# A tenant without an Intune licence answers these with 400 "Request not applicable to target tenant." (field
+# reports: KelvinTegelaar/CIPP-API Modules/CIPPCore/Public/GraphHelper/Get-NormalizedError.ps1; Microsoft documents none).
+INTUNE_PATHS = ("/deviceManagement", "/deviceAppManagement")
 
 
 class GraphApp:
@@ -185,6 +188,8 @@ class GraphApp:
             else:
                 route, params = core.ROUTER.match(req.method, req.version, req.path)
                 auth.authorize(req.app, route.permissions)
+                if not tenant.settings.get("intune_licensed", True) and req.path.startswith(INTUNE_PATHS):
+                    raise core.GraphHTTPError(400, "BadRequest", "Request not applicable to target tenant.")
                 try:
                     throttle_headers = self.throttle.check(tenant, req.app.client_id, route, req)
                 except core.GraphHTTPError:

@@ -84,6 +84,7 @@ DEFAULTS = {
     "batch_any_order": False,
     "batch_write_needs_body": False,
     "sync_retry_after": False,
+    "intune_licensed": True,
     "latency_ms": 0,
     "throttle": False,
     "throttle_window": 20,

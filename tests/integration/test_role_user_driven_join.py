@@ -76,10 +76,11 @@ def graph_get(emu, path):
 
 
 def executed(result):
-    """(host, task name) of the role tasks that ran (not skipped), without the checks of arguments, tenant and variables."""
-    return [(t['host'], t['task'].split(' : ', 1)[-1]) for t in result.tasks
-            if t['status'] != 'skipped' and 'Validating arguments' not in t['task'] and 'same tenant' not in t['task']
-            and 'one the role knows' not in t['task']]
+    """(host, task name) of the role's steps that ran (not skipped): without the argument and tenant checks, the
+    preflight and the summary."""
+    names = [(t['host'], t['task'].split(' : ', 1)[-1]) for t in result.tasks if t['status'] != 'skipped']
+    return [(h, n) for h, n in names if not (n.startswith(('Validating arguments', 'Check that every site', 'Preflight'))
+                                             or n.endswith(' - preflight') or n.startswith(('Summary of the site', 'The steps, one module call')))]
 
 
 def changed_tasks(result):
@@ -253,9 +254,6 @@ def test_sites_of_two_tenants_in_one_play_are_refused(site):
      'user_driven_join_esp_assignments.groupe. Supported parameters include'),
     ({'user_driven_join_user_type': 'poweruser'},
      'user_driven_join_user_type must be one of: standard, administrator'),
-    # A misspelled variable would silently fall back to the default group tag, rewriting the site's group rule.
-    ({'user_driven_join_grouptag': 'BER'},
-     'Unknown variable(s) for site berlin: user_driven_join_grouptag. The role would ignore them'),
 ])
 def test_bad_variables_fail_before_any_request(site, extra_vars, message):
     mark = site.emu.mark()
@@ -263,6 +261,19 @@ def test_bad_variables_fail_before_any_request(site, extra_vars, message):
     assert result.rc != 0
     assert message in result.output
     assert site.emu.requests_since(mark) == []
+
+
+def test_a_misspelled_variable_stops_every_site_before_any_write(site):
+    """A misspelled variable would silently fall back to the default group tag, rewriting the site's group rule: the
+    preflight names it, and no site writes anything (extra vars reach every site, so both name it)."""
+    mark = site.emu.mark()
+    result = site.run(extra_vars={'user_driven_join_grouptag': 'BER'})
+    assert result.rc != 0
+    assert site.emu.writes_since(mark) == []
+    for host in ('berlin', 'lyon'):
+        failed = [t for t in result.tasks if t['host'] == host and t['status'] == 'failed']
+        assert [t['task'].split(' : ', 1)[-1] for t in failed] == ['Preflight - every problem of every site, before the first write']
+        assert 'unknown variable(s) user_driven_join_grouptag: the role would ignore them' in failed[0]['result']['msg']
 
 
 def test_a_site_name_with_hyphens_gets_a_profile_name_intune_accepts(site):
@@ -277,3 +288,27 @@ def test_a_site_name_with_hyphens_gets_a_profile_name_intune_accepts(site):
     assert profile['description'] == 'Windows Autopilot user driven Microsoft Entra join for site new york 2'
     assert by_name(state, 'groups', 'Autopilot devices - new-york-2')['membershipRule'] == \
         '(device.devicePhysicalIds -any (_ -eq "[OrderID]:NYC"))'
+
+
+def test_progress_while_waiting_and_a_summary_per_site(site):
+    """The devices steps show the module's counts per state while they wait (the action plugin), and each site ends
+    with one line per step; the counts match the devices the emulator holds after the run."""
+    result, _writes, state = site.runs['first']
+    devices = objects(state, 'windowsAutopilotDeviceIdentities')
+    for name, want in SITES.items():
+        start = result.stdout.index("TASK [intune.autopilot.user_driven_join : Devices of the site, imported by hardware hash "
+                                    "with the site's group tag] ***")
+        section = result.stdout[start:result.stdout.index('TASK [', start + 1)]
+        assert '%s: autopilot_device import after ' % name in section, section
+        summary = result.task('intune.autopilot.user_driven_join : Summary of the site, one line per step', host=name)['msg']
+        mine = [d for d in devices if d['groupTag'] == want['tag']]
+        assert len(mine) == len(want['serials'])
+        assert 'devices: %d imported (of %d)' % (len(mine), len(mine)) in summary
+        assert 'profile_wait: %d assigned (of %d)' % (len(mine), len(mine)) in summary
+        assert 'profile (User driven Entra join %s): created' % name in summary
+    checked = site.runs['check_empty'][0]
+    summary = checked.task('intune.autopilot.user_driven_join : Summary of the site, one line per step', host='berlin')['msg']
+    assert 'devices: 3 imported (of 3)' in summary and 'profile_wait: not run' in summary
+    second = site.runs['second'][0].task('intune.autopilot.user_driven_join : Summary of the site, one line per step',
+                                         host='lyon')['msg']
+    assert 'devices: 2 unchanged (of 2)' in second and 'profile (User driven Entra join lyon): unchanged' in second

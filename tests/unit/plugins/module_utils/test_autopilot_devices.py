@@ -430,9 +430,13 @@ class FakeModule(object):
     def __init__(self, client):
         self.client = client
         self.logs = []
+        self.notes = []
 
     def log(self, msg):
         self.logs.append(msg)
+
+    def note_progress(self, note):
+        self.notes.append(note)
 
 
 class Clock(object):
