@@ -15,7 +15,8 @@ What is a site. A deployment profile of type Microsoft Entra join
 whose rule selects one group tag (``_membership_rule.group_tag``). One site per such group; the devices whose
 group tag is that tag (without case, as Entra compares rule values) are its devices. When several such profiles
 include the same group, the site takes the oldest one, the profile Intune applies to those devices
-(memdocs autopilot/profiles.md: "the oldest created profile applies"), and the others are listed.
+(MicrosoftDocs/memdocs autopilot/profiles.md: "If a group is assigned to multiple Autopilot profiles, the device
+would receive the oldest created profile"), and the others are listed.
 
 The ESP the role manages is, among the ESPs of yours (never the built-in default), the one of highest priority
 that is assigned to the group of all Autopilot devices, else to a site's group, else of highest priority overall.
@@ -399,7 +400,7 @@ class Tenant(object):
             self.notes.groups.append(("group '%s'" % group.get("displayName"), reason))
 
     def _dangling_groups(self):
-        """Assignments to a group that no longer exists: ``_info`` shows its id; the modules cannot resolve it."""
+        """Assignments to a group ``_info`` could not name (it shows the id): deleted, or no permission to read it."""
         owners = [("ESP '%s'" % self.esp.get("displayName"), self.esp)] if self.esp else []
         owners += [(self._profile_label(s["profile"]), s["profile"]) for s in self.sites]
         seen = set()
@@ -408,9 +409,9 @@ class Tenant(object):
                 if is_guid(entry.get("group") or "") and (label, entry["group"]) not in seen:
                     seen.add((label, entry["group"]))
                     self.notes.problems.append((label, (
-                        "Assigned to group id %s, which Graph does not find (deleted?); the role cannot resolve it and "
-                        "fails. Remove that assignment from the inventory (the role then removes it), or restore the "
-                        "group.") % entry["group"]))
+                        "Assigned to group id %s, whose name could not be read. Either the group was deleted: the "
+                        "role then fails on it, so remove the entry (the role then removes the assignment) or restore "
+                        "the group; or the export ran without Group.Read.All: run it again with it.") % entry["group"]))
 
     # -- role variables ---------------------------------------------------------------------------------------
     def tenant_vars(self):

@@ -94,8 +94,8 @@ def load(text):
 
 def test_a_site_per_group_tag_group_with_its_profile_devices_and_users():
     tenant = build()
-    assert [(s["name"], s["tag"], s["profile"]["displayName"]) for s in tenant.sites] == [("ber", "BER", "Berlin"),
-                                                                                         ("lys", "LYS", "Lyon")]
+    found = [(s["name"], s["tag"], s["profile"]["displayName"]) for s in tenant.sites]
+    assert found == [("ber", "BER", "Berlin"), ("lys", "LYS", "Lyon")]
     ber = dict(tenant.site_vars(tenant.sites[0]))
     assert ber["user_driven_join_devices"] == [{"serial_number": "S1"}, {"serial_number": "S2"}]
     assert ber["user_driven_join_users"] == [{"serial_number": "S1", "assigned_user": "a@contoso.com",
@@ -135,8 +135,8 @@ def test_the_oldest_profile_on_a_group_makes_the_site_and_one_profile_may_serve_
 
 def test_devices_by_tag_without_case_their_own_tag_kept_and_devices_of_no_site_listed():
     devices = [device("S1", "ber", displayName="BER-RECEPTION"), device("S2", ""), device("S3", "OLD"),
-               device("S4", "BER"), device("S4", "BER", id="dev-S4-again"), device("S5", "BER",
-                                                                                deploymentProfileAssignmentStatus="failed")]
+               device("S4", "BER"), device("S4", "BER", id="dev-S4-again"),
+               device("S5", "BER", deploymentProfileAssignmentStatus="failed")]
     tenant = build(devices=devices)
     ber = dict(tenant.site_vars(tenant.sites[0]))
     assert ber["user_driven_join_devices"] == [{"serial_number": "S1", "group_tag": "ber", "display_name": "BER-RECEPTION"},
@@ -186,8 +186,8 @@ def test_without_a_group_of_all_devices_or_an_esp_the_first_run_creates_them():
     changes = notes(tenant, "changes")
     assert "creates this one" in changes["group 'Autopilot devices'"]
     assert "creates this one" in changes["ESP 'Autopilot user-driven ESP'"]
-    assert [k for k, _v in tenant.tenant_vars()] == ["user_driven_join_tenant_group_name",
-                                                      "user_driven_join_tenant_group_description"]
+    names = [k for k, _v in tenant.tenant_vars()]
+    assert names == ["user_driven_join_tenant_group_name", "user_driven_join_tenant_group_description"]
 
 
 def test_names_the_modules_cannot_resolve_are_problems():
