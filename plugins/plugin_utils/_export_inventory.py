@@ -264,6 +264,9 @@ class Tenant(object):
         if tags:
             self.notes.settings.append((self._profile_label(profile),
                                         "Scope tags (ids %s); the role does not set them and keeps them." % ", ".join(tags)))
+        if profile.get("enrollmentStatusScreenSettings"):
+            self.notes.settings.append((self._profile_label(profile), "enrollmentStatusScreenSettings is set (the "
+                                        "profile's own ESP settings); the role does not set them and keeps them."))
         site = {"name": None, "tag": tag, "group": group, "profile": profile, "devices": [], "users": [], "waiting": []}
         site["vars"] = self._site_settings(site)
         return site
@@ -327,7 +330,7 @@ class Tenant(object):
             if chosen.get(prop) not in (None, default):
                 self.notes.settings.append(("ESP '%s'" % chosen.get("displayName"), (
                     "%s is %s (intune_esp option %s); the role does not set it and keeps it.")
-                    % (prop, chosen.get(prop), option)))
+                    % (prop, str(chosen.get(prop)).lower(), option)))
         if chosen.get("roleScopeTagIds") not in DEFAULT_SCOPE_TAGS:
             self.notes.settings.append(("ESP '%s'" % chosen.get("displayName"), "Scope tags %s; the role does not set them "
                                         "and keeps them." % ", ".join(chosen.get("scope_tags") or chosen["roleScopeTagIds"])))

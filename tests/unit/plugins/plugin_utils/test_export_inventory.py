@@ -178,7 +178,7 @@ def test_the_esp_assigned_to_the_group_of_all_devices_is_managed_and_the_others_
     assert tenant.esp["displayName"] == "Autopilot ESP"
     assert dict(tenant.tenant_vars())["user_driven_join_esp_priority"] == 2
     assert "ESP 'Kiosk ESP'" in notes(tenant, "esps")
-    assert "disableUserStatusTrackingAfterFirstUser" in notes(tenant, "settings")["ESP 'Autopilot ESP'"]
+    assert "disableUserStatusTrackingAfterFirstUser is true" in notes(tenant, "settings")["ESP 'Autopilot ESP'"]
 
 
 def test_without_a_group_of_all_devices_or_an_esp_the_first_run_creates_them():
@@ -188,6 +188,14 @@ def test_without_a_group_of_all_devices_or_an_esp_the_first_run_creates_them():
     assert "creates this one" in changes["ESP 'Autopilot user-driven ESP'"]
     names = [k for k, _v in tenant.tenant_vars()]
     assert names == ["user_driven_join_tenant_group_name", "user_driven_join_tenant_group_description"]
+
+
+def test_profile_settings_the_role_does_not_set_are_listed():
+    profiles = [profile("Berlin", ["AP BER"], roleScopeTagIds=["0", "2"],
+                        enrollmentStatusScreenSettings={"hideInstallationProgress": True}), profile("Lyon", ["AP LYS"])]
+    entries = [reason for label, reason in build(profiles=profiles).notes.entries("settings") if label == "profile 'Berlin'"]
+    assert [e.split(";")[0] for e in entries] == ["Scope tags (ids 2)",
+                                                  "enrollmentStatusScreenSettings is set (the profile's own ESP settings)"]
 
 
 def test_names_the_modules_cannot_resolve_are_problems():
