@@ -407,7 +407,7 @@ def _run(rule, fold=True):
         raise RuleError(["the rule must be a string, got %s" % type(rule).__name__])
     parser = _Parser(rule, fold)
     try:
-        tree = parser.nesting() and parser.rule()
+        tree = parser.rule() if parser.nesting() else None
     except RecursionError:
         parser.problems.append("the rule nests parentheses or -not too deeply to be checked")
         tree = None
@@ -417,8 +417,8 @@ def _run(rule, fold=True):
         parser.problems.append("the rule mixes user properties (%s) and device properties (%s); a rule selects "
                                "either users or devices" % (parser.where(parser.kinds["user"]),
                                                             parser.where(parser.kinds["device"])))
-    if parser.member_of is not None and tree is not None and not (tree[0] in ("any", "all")
-                                                                 and tree[1].endswith(".memberof")):
+    alone = tree is None or (tree[0] in ("any", "all") and tree[1].endswith(".memberof"))
+    if parser.member_of is not None and not alone:
         parser.problems.append("%s: memberOf cannot be combined with other conditions (groups-dynamic-rule-member-of)"
                                % parser.where(parser.member_of))
     if parser.problems:

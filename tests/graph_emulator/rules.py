@@ -19,11 +19,13 @@ single-quoted ones (``''`` inside), true, false, null / $null (with -eq or -ne o
 in parentheses or, as the [DM] device table writes it, without: ``_`` for string collections,
 ``assignedPlan.<capabilityStatus|service|servicePlanId>`` for user.assignedPlans, ``group.objectId`` for
 memberOf (which "can't be used with other rules": refused when combined). ``Direct Reports for "<id>"``
-stands alone. Microsoft documents no nesting limit; past 50 parentheses or -not in a row is refused here. Property names as [DM] lists them, matched without case ([DM] itself writes both
-devicePhysicalIDs and devicePhysicalIds), plus extensionAttribute1-15 and ``extension_<32 hex>_<name>``.
+stands alone. Microsoft documents no nesting limit; past 50 parentheses or -not in a row is refused here.
+Property names as [DM] lists them, matched without case ([DM] itself writes both devicePhysicalIDs and
+devicePhysicalIds), plus extensionAttribute1-15 and ``extension_<32 hex>_<name>``.
 At most 3,072 characters.
 
-Answers to a rule Graph refuses (POST and PATCH /groups): 400. A property without ``user.``/``device.`` (or an
+Answers to a rule Graph refuses (POST and PATCH /groups): 400 (neither report below prints the status; 400 is
+what Graph answers for the other invalid properties of a group). A property without ``user.``/``device.`` (or an
 unquoted word where a value goes) gets ``InvalidObjectTypeException`` / ``No object type``, as Graph answered
 in microsoftgraph/msgraph-sdk-dotnet issue 2601 and Azure/azure-powershell issue 20360. For the others
 Graph's code is not on record; the emulator answers ``Request_BadRequest`` with the portal's wording,
@@ -175,7 +177,7 @@ class _Rule:
                                 % name)
             typ, path = "text", name
         else:
-            obj, _, prop = name.partition(".")
+            obj, prop = (name.split(".", 1) + [""])[:2]
             if obj not in KINDS or not prop:
                 if name == "_" or obj in ("assignedplan", "group"):
                     raise RuleError("Invalid operands found for operator -any.", "%r outside -any/-all." % name)
@@ -344,7 +346,7 @@ def evaluate(ast, entity, group_members=None):
             items = _field(entity, ast[1]) or []
         results = [evaluate(ast[2], item if isinstance(item, dict) else {"_": item}, group_members) for item in items]
         return any(results) if tag == "any" else all(results)
-    _, prop, op, (kind, expected) = ast
+    prop, op, (kind, expected) = ast[1:]
     actual = entity.get("_") if prop == "_" else _field(entity, prop)
     if isinstance(actual, list):
         return any(_compare(op, item, kind, expected) for item in actual)

@@ -84,7 +84,7 @@ def test_client_check_agrees_with_emulator_on_mutated_rules():
     seen = {True: 0, False: 0}
     for entry in DATA * 8:
         parts = re.findall(r'"[^"]*"|\S+|\s+', entry["rule"])
-        for _ in range(rng.randint(1, 3)):
+        for unused in range(rng.randint(1, 3)):
             where = rng.randrange(len(parts) + 1)
             if rng.random() < 0.4 and where < len(parts):
                 del parts[where]

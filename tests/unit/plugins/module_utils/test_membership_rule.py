@@ -125,10 +125,11 @@ def test_regular_expressions_only_faults_dotnet_shares_are_refused():
 
 def test_problems_never_raises_on_garbage():
     rng = random.Random(7)
-    alphabet = list('()[],"\'`\\-_. \n\t$') + ["and", "or", "-not", "-eq", "user.", "device.", "_", "x", "null", "5",
-                                                "-any", "system.now", "-plus", "P1D", "Direct Reports for", "\u2013"]
-    for _ in range(3000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+    alphabet = list('()[],"\'`\\-_. \n\t$') + [
+        "and", "or", "-not", "-eq", "user.", "device.", "_", "x", "null", "5", "-any", "system.now", "-plus", "P1D",
+        "Direct Reports for", "\u2013"]
+    for unused in range(3000):
+        text = "".join(rng.choice(alphabet) for unused in range(rng.randint(0, 25)))
         result = mr.problems(text)
         assert isinstance(result, list) and all(isinstance(p, str) for p in result)
         assert mr.equivalent(text, text + " ") is (not result)
@@ -158,8 +159,8 @@ def test_parse_returns_the_documented_tree():
 @pytest.mark.parametrize("a, b", [
     ('(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))', 'device.devicephysicalids any _ STARTSWITH "[ZTDID]"'),
     ('(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))', '((device.devicePhysicalIDs -Any (_ -Eq "[orderid]:ber")))'),
-    ('(user.city -eq "a") -and (user.city -eq "b") -and (user.city -eq "c")', 'user.city eq "c" and (user.city eq "b" '
-                                                                             'and user.city eq "a")'),
+    ('(user.city -eq "a") -and (user.city -eq "b") -and (user.city -eq "c")',
+     'user.city eq "c" and (user.city eq "b" and user.city eq "a")'),
     ('(user.city -eq "a") -or (user.city -eq "b")', '(user.city -eq "b")\n    or\n(user.city -eq "a")\n'),
     ('user.city -in ["Lagos", "Abuja"]', "user.city -in ['abuja', 'LAGOS', 'Abuja']"),
     ('user.mail -ne null', 'user.mail -ne $null'),
@@ -170,7 +171,8 @@ def test_parse_returns_the_documented_tree():
     ('user.displayName -match "^Da.*"', 'user.displayname -MATCH "^Da.*"'),
 ])
 def test_equivalent_rules(a, b):
-    assert mr.equivalent(a, b) and mr.equivalent(b, a)
+    first, second = a, b
+    assert mr.equivalent(first, second) and mr.equivalent(second, first)
 
 
 @pytest.mark.parametrize("a, b", [
@@ -191,7 +193,8 @@ def test_equivalent_rules(a, b):
     ('user.city -eq "a', 'user.city -eq "a" '),
 ])
 def test_not_equivalent_rules(a, b):
-    assert not mr.equivalent(a, b) and not mr.equivalent(b, a)
+    first, second = a, b
+    assert not mr.equivalent(first, second) and not mr.equivalent(second, first)
 
 
 def test_equivalent_identity_and_none():
