@@ -105,7 +105,7 @@ class OobeProp(Prop):
 
 
 PROPS = [
-    Prop("description", "description", check=lambda v: "at most %d characters are allowed (got %d)." % (
+    Prop("description", "description", kind="text", check=lambda v: "at most %d characters are allowed (got %d)." % (
         MAX_DESCRIPTION, len(v)) if len(v) > MAX_DESCRIPTION else None),
     Prop("locale", "locale", kind="ci", read=lambda o: normalize_locale(_first(o, "locale", "language")),
          check=locale_problem),

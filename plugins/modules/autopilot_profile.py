@@ -57,7 +57,9 @@ options:
       - The profile's id. When set, the profile is found by id and O(display_name) is a property to set.
     type: str
   description:
-    description: The profile's description (at most 1500 characters).
+    description:
+      - The profile's description (at most 1500 characters).
+      - An empty description and none at all (Graph returns null) are the same, so V("") on such a profile is no change.
     type: str
   locale:
     description:
