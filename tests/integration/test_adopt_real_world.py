@@ -26,6 +26,12 @@ How an object is created (``create`` in the data):
 
 What Graph has no create path for is added with the control API: the apps, users and scope tags an object needs.
 
+The steps are spaced as an admin's are: the next step in the portal comes minutes after the previous one. On the
+realistic profile (``INTUNE_EMULATOR_PROFILE=realistic``) the emulator's clock is moved past the service's delays
+between them (:func:`wait_out`): a group created through Graph before it is assigned (Intune's assignment service
+learns of it later), an import before its device is used (the portal's "Sync", then the device is listed). On the
+best-case profile those delays are 0 and nothing moves.
+
 The module options are derived, not written by hand: a small mapping from the Graph property names to each module's
 options (the option descriptions in the modules' DOCUMENTATION name the property of each), applied to the object as
 the emulator returns it after creation. That is "the settings it already has" by construction, with no hand-written
@@ -137,6 +143,14 @@ class Graph:
 # Creating the objects
 # ---------------------------------------------------------------------------------------------------------------
 
+def wait_out(emulator, *delays):
+    """Move the emulator's clock past the longest of the service delays named (settings, in service seconds)."""
+    settings = emulator.control("GET", "settings")
+    seconds = max(float(settings.get(name) or 0) for name in delays) / float(settings.get("time_scale") or 1)
+    if seconds:
+        emulator.advance(seconds + 1)
+
+
 def add_requirements(emulator, graph, requires):
     """Apps, users and scope tags through the control API (Graph has no create path for them here), groups through
     Graph. Returns group display name -> id."""
@@ -155,6 +169,8 @@ def add_requirements(emulator, graph, requires):
     groups = {}
     for group in requires.get("groups", []):
         groups[group["displayName"]] = graph.call("POST", "/v1.0/groups", public(group), "a group the object needs")["id"]
+    if groups:
+        wait_out(emulator, "group_assignment_delay", "replication_delay")
     return groups
 
 
@@ -210,6 +226,8 @@ def create_device(emulator, graph, case, users):
     state = graph.call("GET", "%s/%s" % (IMPORT_PATH, record["id"]))["state"]
     assert state["deviceImportStatus"] == "complete", "EMULATOR did not register the device: %s" % state
     device_id = state["deviceRegistrationId"]
+    graph.call("POST", "/beta/deviceManagement/windowsAutopilotSettings/sync", what="the portal's sync after an import")
+    wait_out(emulator, "sync_duration")
     if device.get("userPrincipalName"):
         graph.call("POST", "%s/%s/assignUserToDevice" % (DEVICE_PATH, device_id), {
             "userPrincipalName": device["userPrincipalName"],
@@ -229,7 +247,9 @@ def create(emulator, graph, module, case):
     if module == "autopilot_profile":
         return "windowsAutopilotDeploymentProfiles", create_profile(graph, case, groups)
     if module == "aad_group":
-        return "groups", graph.call("POST", case["path"], case["object"])["id"]
+        group_id = graph.call("POST", case["path"], case["object"])["id"]
+        wait_out(emulator, "replication_delay")
+        return "groups", group_id
     users = dict((u["userPrincipalName"], u["displayName"]) for u in requires.get("users", []))
     return "windowsAutopilotDeviceIdentities", create_device(emulator, graph, case, users)
 

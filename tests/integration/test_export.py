@@ -12,6 +12,10 @@ Two tenants, each in its own emulator:
   an all-devices profile, a younger profile on a site's group, groups with other rules, devices of no site);
 * a tenant the role itself created from the example inventory.
 
+The brownfield steps are spaced as an admin's are (the next step in the portal comes minutes later): on the realistic
+profile the emulator's clock is moved past the service's delays between them (``Graph.wait_out``); on best case
+they are 0.
+
 For each: the export sends no Graph write and writes the inventory; a second export changes nothing (same bytes);
 ``--check`` of the export writes no file; the role's ``--check`` on the exported inventory reports changed=0,
 failed=0 with no Graph write; the real run changed=0 with no write. What the export could not express is listed in
@@ -69,6 +73,13 @@ class Graph:
             url = page.get('@odata.nextLink')
         return items
 
+    def wait_out(self, *delays):
+        """Move the emulator's clock past the longest of the service delays named (settings, in service seconds)."""
+        settings = self.emu.control('GET', 'settings')
+        seconds = max(float(settings.get(name) or 0) for name in delays) / float(settings.get('time_scale') or 1)
+        if seconds:
+            self.emu.advance(seconds + 1)
+
     # -- the portal's steps ----------------------------------------------------------------------------------
     def group(self, name, rule=None, description=None):
         body = {'displayName': name, 'mailEnabled': False, 'securityEnabled': True,
@@ -104,6 +115,8 @@ class Graph:
         self.emu.advance(5)
         for record in answer['value']:  # the portal's import records are temporary
             self.call('DELETE', '%s/%s' % (IMPORTS, record['id']))
+        self.call('POST', '/deviceManagement/windowsAutopilotSettings/sync')  # then the portal lists the new devices
+        self.wait_out('sync_duration')
         return dict((d['serialNumber'], d) for d in self.list(DEVICES))
 
 
@@ -126,6 +139,7 @@ def build_brownfield(graph):
     graph.group('Sales users', '(user.department -eq "Sales")', 'Not an Autopilot group')
     pilot = graph.group('AP pilot ring', description='Devices that test the next profile')
     hybrid_group = graph.group('Hybrid join pilot', description='Hybrid join devices')
+    graph.wait_out('group_assignment_delay', 'replication_delay')  # Intune learns of the new groups
 
     graph.esp([every], displayName='Corp Autopilot ESP', description='ESP of the Autopilot devices',
               showInstallationProgress=True, installProgressTimeoutInMinutes=120,
@@ -172,7 +186,9 @@ def build_brownfield(graph):
     graph.call('POST', '%s/%s/assignUserToDevice' % (DEVICES, devices['HAM0001']['id']),
                {'userPrincipalName': 'AlexW@contoso.onmicrosoft.com', 'addressableUserName': 'Alex (Hamburg)'})
     graph.call('POST', '%s/%s/updateDeviceProperties' % (DEVICES, devices['HAM0002']['id']), {'displayName': 'HAM-RECEPTION'})
-    graph.emu.advance(10)  # Intune assigns the profiles
+    graph.emu.advance(10)  # Intune assigns the profiles: Entra fills the dynamic groups, then Intune assigns
+    for delay in ('membership_processing_delay', 'profile_assignment_delay', 'profile_sync_delay'):
+        graph.wait_out(delay)
     profiles = dict((p['displayName'], p) for p in graph.list(PROFILES))
     default_esp = [e for e in graph.list(CONFIGS) if e['id'].endswith('_DefaultWindows10EnrollmentCompletionPageConfiguration')][0]
     unmanaged = [('windowsAutopilotDeploymentProfiles', profiles[name]['id'], "profile '%s'" % name)
