@@ -11,8 +11,10 @@ Only ``#microsoft.graph.azureADWindowsAutopilotDeploymentProfile`` objects are t
 never changed. They share the collection and its names, so a task that names one, where no Entra join profile has the
 name, is refused before any write, naming it: creating a second profile with the same name would leave two profiles
 that the portal, scripts and this module's name lookups can no longer tell apart (the portal does not refuse
-duplicate names). ``_info`` returns them with ``entra_join_only: false`` (the export lists them). Graph returns some settings twice, under a deprecated name and its replacement (``language`` /
-``locale``, ``outOfBoxExperienceSettings`` / ``outOfBoxExperienceSetting``, ``extractHardwareHash`` /
+duplicate names). ``_info`` returns them with ``entra_join_only: false`` (the export lists them).
+
+Graph returns some settings twice, under a deprecated name and its replacement (``language`` / ``locale``,
+``outOfBoxExperienceSettings`` / ``outOfBoxExperienceSetting``, ``extractHardwareHash`` /
 ``hardwareHashExtractionEnabled``, ``enableWhiteGlove`` / ``preprovisioningAllowed``): the module writes the current
 names and reads either. What is refused is in _autopilot_names (device name template, locale, profile name
 characters), each only when the module would send the value, so a profile that already holds it is still managed.

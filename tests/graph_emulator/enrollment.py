@@ -802,7 +802,8 @@ def seed_configs(tenant):
                     remotePassportEnabled=True, pinPreviousBlockCount=0, pinExpirationInDays=0,
                     enhancedBiometricsState="notConfigured", securityKeyForSignIn="notConfigured",
                     enhancedSignInSecurity=0)
-    esp = dict(ESP_DEFAULTS, blockDeviceSetupRetryByUser=True, customErrorMessage="", installProgressTimeoutInMinutes=0)
+    esp = dict(ESP_DEFAULTS)
+    esp.update({"blockDeviceSetupRetryByUser": True, "customErrorMessage": "", "installProgressTimeoutInMinutes": 0})
     _default_config(tenant, ESP, "DefaultWindows10EnrollmentCompletionPageConfiguration", ESP, "All users and all devices",
                     "This is the default enrollment status screen configuration applied with the lowest priority to "
                     "all users and all devices regardless of group membership.", "allDevicesAssignmentTarget", **esp)
