@@ -454,14 +454,17 @@ def test_a_site_gone_from_the_tenant_loses_its_host_vars(role_made):
 
 def test_a_listed_device_no_longer_registered_fails_naming_it_before_any_write(role_made):
     """A device of the export that was deleted since: without a hash the role cannot import it again, so the
-    devices step fails, naming the serial, and nothing is written (the other site is unaffected). Last: it changes
-    the tenant."""
+    devices step fails, naming the serial, and nothing is written (the other site is unaffected, or stopped with it by
+    the role's preflight). Last: it changes the tenant."""
     graph = Graph(role_made.emu)
     gone = [d for d in graph.list(DEVICES) if d['serialNumber'] == 'PF4KX3M1'][0]
     graph.call('DELETE', '%s/%s' % (DEVICES, gone['id']))
     result = role_made.role('deleted')
     writes = role_made.runs['deleted'][1]
     assert result.rc != 0
-    assert result.stats['lyon']['failures'] == 1 and result.stats['berlin']['failures'] == 0
+    assert result.stats['lyon']['failures'] == 1
+    # The other site: unaffected, or stopped by the role's preflight because of lyon (its default once the preflight
+    # checks every site before the first write: "no site of this play writes anything").
+    assert result.stats['berlin']['failures'] == 0 or "but site(s) lyon have" in result.output, result.output[-3000:]
     assert "serial 'PF4KX3M1' is not registered and no hardware_identifier is given to import it" in result.output
     assert writes == [], [(w['method'], w['path']) for w in writes]
