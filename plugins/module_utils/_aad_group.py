@@ -10,7 +10,15 @@ A group is assigned (direct members) or dynamic (``groupTypes`` ``DynamicMembers
 options give the rule: ``membership_rule`` as written, and the rules Microsoft documents for Autopilot devices
 (memdocs autopilot/enrollment-autopilot.md): all of them, or those of one group tag. Membership rules are checked and
 compared in one place, :func:`rule_problems` and :func:`same_rule`, by Entra's documented grammar (_membership_rule):
-a rule the group already holds that means the same as the one asked for is adopted without change.
+a rule the group already holds that means the same as the one asked for is adopted without change. The two Autopilot
+options ask for a meaning, not a text: ``all_autopilot_devices`` adopts any rule that selects every Autopilot device
+(``-startsWith "[ZTDid]"`` as memdocs writes it today, ``-contains "[ZTDId]"`` as its older pages and many scripts
+do: ``_membership_rule.is_all_autopilot``) and ``autopilot_group_tag`` any rule that selects exactly the devices of
+that tag (``_membership_rule.group_tag``), the tag compared without case as Entra compares rule strings
+(entra-docs groups-dynamic-membership.md: "Regex and string operations aren't case sensitive"). Rewriting such a
+rule would change nothing it selects, yet "Existing members of the group are removed when a rule is enabled or
+changed" (entra-docs docs/identity/users/groups-troubleshooting.md), so it is left as it is. A description the group does not have (Graph
+returns null: the portal's blank field) and an empty ``description`` are the same (``text`` in the engine).
 
 What is refused, and why: a display name over 256 characters and a ``mailNickname`` over 64 characters or with the
 characters Graph names (group resource page, v1.0), each only when the module would send it; a rule Entra refuses
@@ -52,6 +60,18 @@ def same_rule(want, have):
     ask for (other spacing, operator case or hyphen, parentheses, operand order) is adopted as it is, because
     changing the text makes Entra re-evaluate the group and remove its members first (_membership_rule)."""
     return membership_rule.equivalent(want, have)
+
+
+def adopt_rule(params, have):
+    """Whether the group's rule ``have`` already selects what ``all_autopilot_devices`` or ``autopilot_group_tag``
+    ask for (the module docstring); ``membership_rule`` is compared by :func:`same_rule` alone."""
+    option = desired_rule(params)[0]
+    if have is None or option == "membership_rule":
+        return False
+    if option == "all_autopilot_devices":
+        return membership_rule.is_all_autopilot(have)
+    tag = membership_rule.group_tag(have)
+    return option == "autopilot_group_tag" and tag is not None and tag.lower() == params["autopilot_group_tag"].lower()
 
 
 def desired_rule(params):
@@ -221,12 +241,13 @@ def resource():
         after_create=lambda ctx, obj: wait_until_listed(ctx, obj, timeout=ctx.params["wait_timeout"]),
         probe_timeout=lambda ctx: ctx.params["wait_timeout"],
         props=[
-            Prop("description", "description"),
+            Prop("description", "description", kind="text"),
             Prop("mail_nickname", "mailNickname", check=_nickname_problem),
             Prop("membership_rule_processing_state", "membershipRuleProcessingState", kind="ci"),
             Prop("membership_rule", "groupTypes", kind="set",
                  value=lambda params: [DYNAMIC] if desired_rule(params)[1] is not None else None),
-            RuleProp("membership_rule", "membershipRule", value=lambda params: desired_rule(params)[1], check=_rule_check),
+            RuleProp("membership_rule", "membershipRule", value=lambda params: desired_rule(params)[1], check=_rule_check,
+                     adopt=adopt_rule),
         ],
         relationships=[Members()],
         validate=validate,

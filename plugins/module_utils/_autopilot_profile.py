@@ -8,8 +8,13 @@ autopilot_profile_info.
 Internal to this collection; it may change in any release.
 
 Only ``#microsoft.graph.azureADWindowsAutopilotDeploymentProfile`` objects are the resource; hybrid join profiles are
-never read or changed. Graph returns some settings twice, under a deprecated name and its replacement (``language`` /
-``locale``, ``outOfBoxExperienceSettings`` / ``outOfBoxExperienceSetting``, ``extractHardwareHash`` /
+never changed. They share the collection and its names, so a task that names one, where no Entra join profile has the
+name, is refused before any write, naming it: creating a second profile with the same name would leave two profiles
+that the portal, scripts and this module's name lookups can no longer tell apart (the portal does not refuse
+duplicate names). ``_info`` returns them with ``entra_join_only: false`` (the export lists them).
+
+Graph returns some settings twice, under a deprecated name and its replacement (``language`` / ``locale``,
+``outOfBoxExperienceSettings`` / ``outOfBoxExperienceSetting``, ``extractHardwareHash`` /
 ``hardwareHashExtractionEnabled``, ``enableWhiteGlove`` / ``preprovisioningAllowed``): the module writes the current
 names and reads either. What is refused is in _autopilot_names (device name template, locale, profile name
 characters), each only when the module would send the value, so a profile that already holds it is still managed.
@@ -105,7 +110,7 @@ class OobeProp(Prop):
 
 
 PROPS = [
-    Prop("description", "description", check=lambda v: "at most %d characters are allowed (got %d)." % (
+    Prop("description", "description", kind="text", check=lambda v: "at most %d characters are allowed (got %d)." % (
         MAX_DESCRIPTION, len(v)) if len(v) > MAX_DESCRIPTION else None),
     Prop("locale", "locale", kind="ci", read=lambda o: normalize_locale(_first(o, "locale", "language")),
          check=locale_problem),
@@ -121,12 +126,23 @@ PROPS = [
 ]
 
 
+def other_kinds(ctx, name):
+    """The profiles of other kinds (hybrid join) that carry ``name``, compared without case as the lookup does."""
+    wanted = (name or "").lower()
+    return [p for p in ctx.listing() if not is_entra_profile(p) and (p.get("displayName") or "").lower() == wanted]
+
+
 def check(ctx, plan):
-    """A name the module sends (a create, or a rename with ``id``) must be one Intune takes: at most 200 characters
-    (the Graph resource page) and none of the characters it answers with a bare 500 (field reports, _autopilot_names)."""
+    """A name the module sends (a create, or a rename with ``id``) must not be a hybrid join profile's (module
+    docstring) and must be one Intune takes: at most 200 characters (the Graph resource page) and none of the
+    characters it answers with a bare 500 (field reports, _autopilot_names)."""
     if not plan.present or not plan.sends("displayName"):
         return
     name = plan.value("displayName") or ""
+    for other in other_kinds(ctx, name):
+        ctx.problems.add("display_name: '%s' is the name of a Microsoft Entra hybrid join profile (id %s), which "
+                         "autopilot_profile does not manage; this task would make a second profile with that name beside "
+                         "it. Use another name, or rename or delete the hybrid join profile in Intune." % (name, other["id"]))
     bad = profile_name_problem(name)
     if not name.strip() or len(name) > MAX_PROFILE_NAME:
         ctx.problems.add("display_name: a name of 1 to %d characters is required (got %d)." % (MAX_PROFILE_NAME, len(name)))
@@ -206,6 +222,9 @@ class ProfileAssignments(Relationship):
                               **exc.to_result())
 
 
-def resource():
-    return GraphResource("profile", PATH, find_by="list", match=is_entra_profile, odata_type=AAD_TYPE,
-                         defaults=defaults, props=PROPS, relationships=[ProfileAssignments()], check=check)
+def resource(entra_join_only=True):
+    """The Entra join profiles autopilot_profile manages, or (``entra_join_only`` false, autopilot_profile_info) every
+    deployment profile of the tenant, whatever its join type."""
+    return GraphResource("profile", PATH, find_by="list", match=is_entra_profile if entra_join_only else None,
+                         odata_type=AAD_TYPE, defaults=defaults, props=PROPS, relationships=[ProfileAssignments()],
+                         check=check)

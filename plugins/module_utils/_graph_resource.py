@@ -37,8 +37,9 @@ from ansible_collections.intune.autopilot.plugins.module_utils._graph_lookup imp
 class Prop(object):
     """One option mapped to one Graph property.
 
-    ``kind``: ``scalar`` (compared as is), ``set`` (a list compared without order or duplicates), ``ci`` (a string
-    compared without case) or ``object`` (a dict compared only on the keys the user set; PATCH sends it merged).
+    ``kind``: ``scalar`` (compared as is), ``text`` (a free-text string in which ``null`` and ``""`` are the same
+    value, see below), ``set`` (a list compared without order or duplicates), ``ci`` (a string compared without case)
+    or ``object`` (a dict compared only on the keys the user set; PATCH sends it merged).
     ``keys``: for an ``object`` option with snake_case suboptions, the ``(suboption, graph key)`` pairs.
     ``resolve``: a kind of the resolver (``app``, ``scope tag``): the option lists names or ids, which compare, write
     and prediction use as ids and the diff and the ``_info`` modules show as names; a name must exist, in check mode too.
@@ -48,12 +49,23 @@ class Prop(object):
     ``read(obj)``: the comparable current value where Graph returns it under another name or shape.
     ``check(value)``: a problem (text) with a value the plan sends, else ``None``; a value the object already holds is
     never refused, because it is never sent.
+    ``adopt(params, have)``: True when the value the object holds already does what the options ask, although it
+    differs from the value they would write (any rule that selects every Autopilot device, for
+    ``all_autopilot_devices``); the object's value is then the desired one, so nothing is sent.
+
+    ``text``: Graph returns ``null`` for a free text nobody wrote and the portal leaves a blank one ``null`` (a group
+    created with an empty description field), while tools and this collection's role write ``""`` for the same
+    blank; Graph documents no difference between the two. Declared ``text``: the descriptions (group, ESP, profile),
+    which only people read. Not ``text``: every string a device or the service acts on (an ESP's
+    ``customErrorMessage``, which the device shows; names; templates; rules), where an empty string and no value
+    may behave differently and Microsoft does not say they do not.
     """
 
     def __init__(self, option, prop, kind="scalar", keys=None, resolve=None, value=None, writer=None, read=None,
-                 check=None):
+                 check=None, adopt=None):
         self.option, self.prop, self.kind, self.keys = option, prop, "object" if keys else kind, keys
         self.resolve, self.value, self.writer, self.read, self.check = resolve, value, writer, read, check
+        self.adopt = adopt
 
     def wanted(self, ctx):
         """The desired Graph value from the options, ``None`` when the user left them out."""
@@ -78,6 +90,8 @@ class Prop(object):
             return sorted(set(want or [])) == sorted(set(have or []))
         if self.kind == "ci":
             return (want or "").lower() == (have or "").lower()
+        if self.kind == "text":
+            return (want or "") == (have or "")
         if self.kind == "object":
             have = have or {}
             return all(have.get(k) == v for k, v in want.items() if v is not None)
@@ -176,7 +190,7 @@ class Context(object):
         self.check_mode = module.check_mode
         self.resolver = resolver or Resolver(module)
         self.problems = Problems()
-        self._collection = None
+        self._listing = None
 
     @property
     def client(self):
@@ -193,12 +207,18 @@ class Context(object):
         obj = obj or {}
         return self.key_value() or obj.get(self.resource.key_prop) or obj.get("id")
 
+    def listing(self):
+        """Every object of the collection as Graph lists it, ``match`` not applied (checks that look at the other
+        kinds a polymorphic collection holds), read once per run."""
+        if self._listing is None:
+            self._listing = self.client.list(self.resource.path, api=self.resource.api)
+        return self._listing
+
     def collection(self):
         """Every object of the collection that ``match`` accepts, read once per run (for ``find_by="list"`` and checks
         that count or scan the collection); lookups after a write read again (:func:`find_by_key` with ``fresh``)."""
-        if self._collection is None:
-            self._collection = list_all(self)
-        return self._collection
+        match = self.resource.match
+        return [i for i in self.listing() if match is None or match(i)]
 
 
 # ---------------------------------------------------------------- find
@@ -281,12 +301,15 @@ class Plan(object):
         return have
 
 
-def desired_props(ctx):
-    """The properties the user set (Graph names), with values as Graph expects them (names resolved to ids)."""
+def desired_props(ctx, current=None):
+    """The properties the user set (Graph names), with values as Graph expects them (names resolved to ids); a value
+    of ``current`` that its Prop's ``adopt`` accepts stays as it is."""
     resource = ctx.resource
     desired = {}
     for prop in resource.props:
         value = prop.wanted(ctx)
+        if value is not None and current is not None and prop.adopt and prop.adopt(ctx.params, prop.current(current)):
+            value = prop.current(current)
         if value is not None:
             desired[prop.prop] = value
     declared = set(p.prop for p in resource.props)
@@ -343,7 +366,7 @@ def plan(ctx):
         problems.check()
     result = Plan(ctx, current)
     if result.present:
-        result.desired = desired_props(ctx)
+        result.desired = desired_props(ctx, current)
         result.relationships = dict((rel.name, rel.desired(ctx)) for rel in resource.relationships)
         if current is None:
             result.body, result.writes = create_body(ctx, result.desired)

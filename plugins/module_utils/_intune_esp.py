@@ -200,7 +200,7 @@ def _at_most(limit, what):
 PROPS = [
     # The name is declared: sent on create, and compared exactly, so a change of case is applied (a rename with id).
     Prop("display_name", "displayName"),
-    Prop("description", "description"),
+    Prop("description", "description", kind="text"),
     Prop("show_installation_progress", "showInstallationProgress"),
     Prop("install_progress_timeout_in_minutes", "installProgressTimeoutInMinutes",
          check=lambda v: "a number of minutes cannot be negative (got %d)." % v if v < 0 else None),

@@ -35,7 +35,10 @@ options:
       - The group's object id. When set, the group is found by id and O(display_name) is a property to set.
     type: str
   description:
-    description: The group's description.
+    description:
+      - The group's description.
+      - An empty description and none at all are the same (Graph returns null for the portal's blank field), so V("")
+        on a group without a description is no change.
     type: str
   mail_nickname:
     description:
@@ -59,11 +62,16 @@ options:
     description:
       - Make the group dynamic with the rule Microsoft documents for all Windows Autopilot devices,
         C((device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))).
+      - A group whose rule already selects every Autopilot device in another form, such as the
+        C((device.devicePhysicalIDs -any (_ -contains "[ZTDId]"))) of Microsoft's older pages and many scripts, keeps it
+        with no change.
     type: bool
   autopilot_group_tag:
     description:
       - Make the group dynamic with the rule Microsoft documents for the Autopilot devices of one group tag,
         C((device.devicePhysicalIds -any (_ -eq "[OrderID]:<tag>"))); a double quote in the tag is escaped.
+      - A group whose rule already selects exactly the devices of this tag (in any form, such as C(-in) a one-item list;
+        the tag compared without regard to case, as Entra compares rule strings) keeps it with no change.
     type: str
   membership_rule_processing_state:
     description:

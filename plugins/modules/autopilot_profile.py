@@ -18,8 +18,10 @@ description:
   - "This is steps 6 (create the profile) and 4 (assign it to the device group) of Microsoft's tutorial
     I(Windows Autopilot user-driven Microsoft Entra join)."
   - Graph cannot filter profiles on the server, so the module lists them and compares names without regard to case.
-    Only Entra join profiles are considered; hybrid join profiles (C(activeDirectoryWindowsAutopilotDeploymentProfile))
-    are never read or changed. When two Entra join profiles carry the name, the module fails and names their ids.
+    Only Entra join profiles are managed; hybrid join profiles (C(activeDirectoryWindowsAutopilotDeploymentProfile))
+    are never changed. When two Entra join profiles carry the name, the module fails and names their ids. When no Entra
+    join profile but a hybrid join profile carries it, the module fails before any write and names the hybrid join
+    profile, instead of creating a second profile with the same name; the same holds for a rename.
   - "Omitted options are left as they are on an existing profile. On a new profile, the module sends the settings of
     the tutorial for those you omit: O(locale=os-default), O(device_type=windowsPc),
     O(hardware_hash_extraction_enabled=false), O(preprovisioning_allowed=false) and an out-of-box experience with
@@ -57,7 +59,9 @@ options:
       - The profile's id. When set, the profile is found by id and O(display_name) is a property to set.
     type: str
   description:
-    description: The profile's description (at most 1500 characters).
+    description:
+      - The profile's description (at most 1500 characters).
+      - An empty description and none at all (Graph returns null) are the same, so V("") on such a profile is no change.
     type: str
   locale:
     description:

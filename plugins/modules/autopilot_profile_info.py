@@ -14,10 +14,10 @@ version_added: 0.1.0
 description:
   - "Returns Windows Autopilot deployment profiles (Graph beta C(/deviceManagement/windowsAutopilotDeploymentProfiles)):
     all of them, the ones with a display name, or the one with an id."
-  - Only Microsoft Entra join profiles (C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile)) are returned,
-    the ones M(intune.autopilot.autopilot_profile) manages; hybrid join profiles
+  - By default only Microsoft Entra join profiles (C(#microsoft.graph.azureADWindowsAutopilotDeploymentProfile)) are
+    returned, the ones M(intune.autopilot.autopilot_profile) manages; hybrid join profiles
     (C(#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile)) are left out, and an id of one returns an
-    empty list.
+    empty list. O(entra_join_only=false) returns every profile of the tenant, each with its C(@odata.type).
   - Each profile carries its group assignments with group names and its scope tags by name, in the shape of the
     C(assignments) and C(scope_tags) options of M(intune.autopilot.autopilot_profile), so the result can be fed back to
     that module.
@@ -33,6 +33,12 @@ options:
   id:
     description: Only the profile with this id (an empty list when it does not exist).
     type: str
+  entra_join_only:
+    description:
+      - Return only Microsoft Entra join profiles (true), or every deployment profile the tenant holds, hybrid join
+        ones included (false; what the playbook C(intune.autopilot.export) reads to list what the role does not manage).
+    type: bool
+    default: true
   include_assignments:
     description: Add each profile's assignments under C(assignments) (one request per profile).
     type: bool
@@ -65,6 +71,15 @@ EXAMPLES = r"""
     display_name: Autopilot user driven
     include_devices: true
   register: found
+
+- name: Every profile, hybrid join ones included
+  intune.autopilot.autopilot_profile_info:
+    entra_join_only: false
+  register: every_kind
+
+- name: Names of the hybrid join profiles
+  ansible.builtin.debug:
+    msg: "{{ every_kind.profiles | selectattr('@odata.type', 'search', 'activeDirectory') | map(attribute='displayName') | list }}"
 
 - name: Serial numbers of the devices that got the profile
   ansible.builtin.debug:
@@ -119,7 +134,7 @@ from ansible_collections.intune.autopilot.plugins.module_utils._autopilot_profil
 
 
 def run(module):
-    ctx = Context(module, resource())
+    ctx = Context(module, resource(entra_join_only=module.params["entra_join_only"]))
     profiles = info(ctx)
     for profile in profiles:
         profile.update(names(ctx, profile))
@@ -132,7 +147,8 @@ def run(module):
 
 
 def main():
-    module = info_module(include_assignments=dict(type="bool", default=True), include_devices=dict(type="bool", default=False))
+    module = info_module(entra_join_only=dict(type="bool", default=True), include_assignments=dict(type="bool", default=True),
+                         include_devices=dict(type="bool", default=False))
     module.run(lambda: run(module))
 
 

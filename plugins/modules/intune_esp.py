@@ -90,7 +90,9 @@ options:
         the service's, and it cannot be deleted.
     type: bool
   description:
-    description: The profile's description (portal B(Description)).
+    description:
+      - The profile's description (portal B(Description)).
+      - An empty description and none at all (Graph returns null) are the same, so V("") on such a profile is no change.
     type: str
   show_installation_progress:
     description:

@@ -54,9 +54,10 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   in a name). ``updateDeviceProperties`` takes the documented keys only; a group tag change rewrites the
   Entra device's ``[OrderId]`` physical id, so dynamic groups follow.
 * ``deploymentProfileAssignmentStatus`` (beta): the effective profile of a device is, among the profiles that include
-  it (a group assignment whose group holds the device's Entra object, an all-devices assignment, or the ``assign``
-  action's deviceIds) and do not exclude it (an exclusion assignment wins over inclusions of the same profile), the
-  oldest created one (memdocs autopilot/profiles.md). Group membership is the processed one (directory.py: dynamic
+  it (a group assignment whose group holds the device's Entra object, or the ``assign`` action's deviceIds) and do
+  not exclude it (an exclusion assignment wins over inclusions of the same profile), the oldest created one; only
+  when none does, the oldest profile assigned to all devices (memdocs autopilot/profiles.md, "Autopilot profile
+  priority"). Group membership is the processed one (directory.py: dynamic
   groups see a new device after ``membership_update_delay``), so a device is a member first, then Intune notices.
   The states (api-reference/beta/resources/intune-enrollment-windowsautopilotprofileassignmentstatus.md; the portal's
   "Unassigned", "Assigning", "Assigned" in memdocs autopilot/tutorial/includes/verify-autopilot-profile-assignment.md):
@@ -392,7 +393,10 @@ def _entra(tenant, device):
 
 
 def _effective(tenant):
-    """A function device -> id of its effective profile (or None), computed over the current state."""
+    """A function device -> id of its effective profile (or None), computed over the current state: the oldest of
+    the profiles that apply to the device through a group or the ``assign`` action, else the oldest of those
+    assigned to all devices (memdocs autopilot/profiles.md, "Autopilot profile priority": the default profile, "any
+    Autopilot profile assigned to all devices", is applied "If no other profile is applicable to the device")."""
     profiles = sorted(tenant.set(PROFILES).values(), key=lambda p: (p.get("_created", 0), p.get("_seq", 0)))
     members = {}
 
@@ -401,23 +405,31 @@ def _effective(tenant):
             members[gid] = set(directory.member_ids(tenant, gid)) if tenant.get("groups", gid) is not None else set()
         return members[gid]
 
-    def pick(device):
+    def applies(profile, device):
+        """``(by a group or directly, by all devices)`` for one profile; an exclusion cancels both."""
         object_id = device.get("_entra_id")
+        direct = device["id"] in profile.get("_device_ids", ())
+        everyone = False
+        for assignment in profile.get("_assignments", {}).values():
+            target = assignment["target"]
+            kind = target["@odata.type"].rsplit(".", 1)[-1]
+            if kind == "exclusionGroupAssignmentTarget" and object_id in group(target["groupId"]):
+                return False, False
+            if kind == "groupAssignmentTarget":
+                direct = direct or object_id in group(target["groupId"])
+            elif kind == "allDevicesAssignmentTarget":
+                everyone = True
+        return direct, everyone
+
+    def pick(device):
+        fallback = None
         for profile in profiles:
-            included = device["id"] in profile.get("_device_ids", ())
-            excluded = False
-            for assignment in profile.get("_assignments", {}).values():
-                target = assignment["target"]
-                kind = target["@odata.type"].rsplit(".", 1)[-1]
-                if kind == "exclusionGroupAssignmentTarget":
-                    excluded = excluded or object_id in group(target["groupId"])
-                elif kind == "groupAssignmentTarget":
-                    included = included or object_id in group(target["groupId"])
-                elif kind == "allDevicesAssignmentTarget":
-                    included = True
-            if included and not excluded:
+            direct, everyone = applies(profile, device)
+            if direct:
                 return profile["id"]
-        return None
+            if everyone and fallback is None:
+                fallback = profile["id"]
+        return fallback
 
     return pick
 

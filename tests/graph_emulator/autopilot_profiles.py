@@ -15,6 +15,21 @@ Sources (graph-api.md section 2 and the pages it cites):
 * Defaults (resource pages): locale/language ``os-default``; hash extraction, pre-provisioning false; deviceType
   ``windowsPc``; OOBE: privacy/EULA/escape link shown (false), userType ``administrator``, deviceUsageType
   ``singleUser``, keyboard page not skipped.
+* ``userType`` on a self-deploying (``shared``) profile: a profile sent one keeps it and returns it (the real GET
+  capture in deploymenttheory/terraform-provider-microsoft365
+  internal/services/resources/device_management/graph_beta/policy_set/reqs/reqs.md holds a shared profile with
+  ``userType`` standard, created by that provider's acceptance test, which sends it). A shared profile created
+  without one has none: the emulator does not apply the documented default (administrator,
+  intune-enrollment-outofboxexperiencesetting.md) to a profile that has no user to make one. UNCLEAR: what the
+  service returns then is on record nowhere; KelvinTegelaar/CIPP-API pull request 1923 stopped sending and comparing
+  ``userType`` on shared profiles ("The Intune API rejects it for self-deploying (shared) mode"), which the capture
+  above contradicts for ``standard``, so the emulator refuses neither.
+* ``hybridAzureADJoinSkipConnectivityCheck`` (a property of the hybrid join type only, per the resource pages) is
+  accepted on an Entra join profile too and ignored there: the portal sends it when it creates either kind (the
+  provider above, construct.go: "only set during create as per graph xray", i.e. the portal's own calls, sent for
+  both join types), tools send it (jorgeasaurus/IntuneHydrationKit Templates/Enrollment/*.json, andrew-s-taylor/public
+  "Powershell Scripts/Intune/BuildIntuneEnvironment.ps1"), and the real GET of an Entra join profile does not carry it
+  (the capture above). Accepted on PATCH as well (the emulator's choice: nothing reports a refusal).
 * displayName at most 200 characters, description at most 1500 (property table). displayName is required (the portal
   requires a name; UNCLEAR in Graph). At most 350 profiles per tenant (memdocs autopilot/profiles.md); the 351st
   POST is a 400.
@@ -32,9 +47,15 @@ Sources (graph-api.md section 2 and the pages it cites):
   "The profile is assigned to groups. You must unassign all groups from this profile before you can delete it."
   (SupportArticles-docs cannot-delete-autopilot-deployment-profile.md). Chosen: 400 ``BadRequest`` with that text in
   Intune's JSON-in-message error shape.
-* ``assignments``: POST 201 with id ``{profileId}_{groupId}`` (support article), GET list, GET/DELETE by id (204).
-  Targets: groupAssignmentTarget, exclusionGroupAssignmentTarget (existing group), allDevicesAssignmentTarget (id
-  ``{profileId}_allDevices``, an emulator choice). "All Devices" with exclusions is refused (memdocs profiles.md).
+* ``assignments``: POST 201, GET list, GET/DELETE by id (204). Ids as real tenants show them:
+  ``{profileId}_{groupId}_0`` (Pacers31Colts18/Intune.Docs
+  Docs/WindowsAutopilotDeploymentProfiles/Assignments/JoeLoveless_Autopilot_UserDriven.md, andrew-s-taylor/public
+  IntuneConfig/baseline.json; the support article's older ``{profileId}_{groupId}`` lacks the suffix) and
+  ``{profileId}_adadadad-808e-44e2-905a-0b7873a8a531_0`` for all devices (rknightion/graph2otel
+  internal/collectors/intune/autopilot/autopilot_test.go), ``sourceId`` the profile's id (both). An exclusion takes
+  the same shape (no export shows one: the emulator's choice). Clients must not parse them.
+  Targets: groupAssignmentTarget, exclusionGroupAssignmentTarget (existing group), allDevicesAssignmentTarget.
+  "All Devices" with exclusions is refused (memdocs profiles.md).
   Assignment filters are refused (400): Autopilot deployment profiles are not among the workloads that support
   filters (memdocs intune/fundamentals/filters-supported-workloads.md; the status is an emulator choice).
   A second assignment for the same group: 409 ``Conflict`` (undocumented; chosen so that a client that re-creates
@@ -49,7 +70,7 @@ import re
 
 from .core import GraphHTTPError, bad_request, new_id, no_content, not_found, odata_type_name, route
 from .enrollment import (READ, WRITE, check_props, check_target_set, expand_assignments, full_type, intune_error,
-                         normalize_target, render_target, unknown_property)
+                         normalize_target, render_target, target_id, unknown_property)
 from .odata import entity_response, list_response
 
 PROFILES = "windowsAutopilotDeploymentProfiles"
@@ -92,17 +113,14 @@ TABLE = {
     "deviceType": ("enum", DEVICE_TYPES), "enableWhiteGlove": "bool", "preprovisioningAllowed": "bool",
     "roleScopeTagIds": "strlist", "managementServiceAppId": "str",
 }
-AD_TABLE = dict(TABLE, hybridAzureADJoinSkipConnectivityCheck="bool")
+TABLE["hybridAzureADJoinSkipConnectivityCheck"] = "bool"   # accepted on both types, stored on hybrid ones only
 READ_ONLY = ("id", "createdDateTime", "lastModifiedDateTime")
+HYBRID_ONLY = ("hybridAzureADJoinSkipConnectivityCheck",)
 OOBE_DEFAULTS = {"privacySettingsHidden": False, "eulaHidden": False, "userType": "administrator",
                  "deviceUsageType": "singleUser", "keyboardSelectionPageSkipped": False, "escapeLinkHidden": False}
 DISPLAY_NAME = re.compile(r'^[\w :"?.@$&\[\]{}|\\]*$', re.UNICODE)
 NAME_TEMPLATE = re.compile(r"^(?:[A-Za-z0-9-]|%SERIAL%|%RAND:[1-9][0-9]?%)*$")
 ASSIGN_TARGETS = ("groupAssignmentTarget", "exclusionGroupAssignmentTarget", "allDevicesAssignmentTarget")
-
-
-def _table(type_name):
-    return AD_TABLE if type_name == AD else TABLE
 
 
 def profile(tenant, profile_id):
@@ -125,7 +143,9 @@ def render_profile(entity):
 
 
 def _apply(entity, body):
-    """Write ``body`` into ``entity`` under the current names (deprecated first, so current names win)."""
+    """Write ``body`` into ``entity`` under the current names (deprecated first, so current names win); a hybrid-only
+    property sent for an Entra join profile is dropped (module docstring)."""
+    hybrid = odata_type_name(entity["@odata.type"]) == AD
     for old, new in DEPRECATED.items():
         if old in body:
             entity[new] = body[old]
@@ -142,7 +162,7 @@ def _apply(entity, body):
                 merged[key] = value
         entity["outOfBoxExperienceSetting"] = merged
     for key, value in body.items():
-        if key.startswith("@") or key in READ_ONLY or key in DEPRECATED:
+        if key.startswith("@") or key in READ_ONLY or key in DEPRECATED or (key in HYBRID_ONLY and not hybrid):
             continue
         if key in ("outOfBoxExperienceSettings", "outOfBoxExperienceSetting"):
             continue
@@ -151,8 +171,13 @@ def _apply(entity, body):
         entity[key] = copy.deepcopy(value)
 
 
+def _sends_user_type(body):
+    return any((body.get(block) or {}).get("userType") is not None
+               for block in ("outOfBoxExperienceSetting", "outOfBoxExperienceSettings"))
+
+
 def _validate(req, tenant, body, type_name):
-    check_props(body, _table(type_name), type_name)
+    check_props(body, TABLE, type_name)
     name = body.get("displayName")
     if name is not None and len(name) > 200:
         raise intune_error(req, "displayName exceeds the maximum length of 200 characters.")
@@ -228,7 +253,7 @@ def create_profile(req, tenant):
     entity = {
         "@odata.type": full_type(type_name), "id": new_id(), "displayName": None, "description": "",
         "locale": "os-default", "createdDateTime": now, "lastModifiedDateTime": now,
-        "outOfBoxExperienceSetting": dict(OOBE_DEFAULTS, **{"@odata.type": "microsoft.graph.outOfBoxExperienceSetting"}),
+        "outOfBoxExperienceSetting": None,
         "enrollmentStatusScreenSettings": None, "hardwareHashExtractionEnabled": False, "deviceNameTemplate": "",
         "deviceType": "windowsPc", "preprovisioningAllowed": False, "roleScopeTagIds": ["0"],
         "managementServiceAppId": None,
@@ -236,6 +261,10 @@ def create_profile(req, tenant):
     if type_name == AD:
         entity["hybridAzureADJoinSkipConnectivityCheck"] = False
     _apply(entity, body)
+    oobe = entity["outOfBoxExperienceSetting"] or dict(OOBE_DEFAULTS, **{"@odata.type": "microsoft.graph.outOfBoxExperienceSetting"})
+    if oobe.get("deviceUsageType") == "shared" and not _sends_user_type(body):
+        oobe["userType"] = None   # no default user type on a profile without a user (module docstring)
+    entity["outOfBoxExperienceSetting"] = oobe
     if not entity.get("roleScopeTagIds"):
         entity["roleScopeTagIds"] = ["0"]
     entity["_assignments"] = {}
@@ -316,12 +345,13 @@ def create_profile_assignment(req, tenant, profile_id):
     target = normalize_target(req, tenant, body.get("target"), ASSIGN_TARGETS)
     if target.get("deviceAndAppManagementAssignmentFilterId"):
         raise intune_error(req, "Assignment filters are not supported for Windows Autopilot deployment profiles.")
-    suffix = target.get("groupId") or "allDevices"
-    assignment_id = "%s_%s" % (profile_id, suffix)
-    if assignment_id in entity["_assignments"]:
-        raise GraphHTTPError(409, "Conflict", "An assignment for target '%s' already exists on this profile." % suffix)
+    assignment_id = "%s_%s_0" % (profile_id, target_id(target))
+    same = entity["_assignments"].get(assignment_id)
+    if same is not None and same["target"]["@odata.type"] == target["@odata.type"]:
+        raise GraphHTTPError(409, "Conflict", "An assignment for target '%s' already exists on this profile."
+                             % target_id(target))
     check_target_set(req, [a["target"] for a in entity["_assignments"].values()] + [target])
-    assignment = {"id": assignment_id, "target": target, "source": "direct", "sourceId": None}
+    assignment = {"id": assignment_id, "target": target, "source": "direct", "sourceId": profile_id}
     entity["_assignments"][assignment_id] = assignment
     entity["lastModifiedDateTime"] = tenant.clock.iso()
     _changed(tenant)

@@ -27,6 +27,12 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   ``setPriority`` with the priority the configuration already has is refused with 400 (NOT-DOCS: Microsoft365DSC
   PR #4295 reports Graph errors on re-setting the same priority), as is any priority below 1.
   PATCH does not change the priority (the docs route priority through ``setPriority``): a sent ``priority`` is ignored.
+* The built-in defaults are seeded as the two exports above show them: ``createdDateTime`` the zero date, ``version``
+  0, ``roleScopeTagIds`` empty, ``deviceEnrollmentConfigurationType`` the type's own value (``limit``,
+  ``platformRestrictions``, ``windowsHelloForBusiness``, ``windows10EnrollmentCompletionPageConfiguration``; the enum's
+  ``default...`` values appear in neither, so a client must recognise a default by its id,
+  ``{tenantId}_Default...``), and the default ESP with the page hidden: ``showInstallationProgress`` false, timeout 0,
+  ``customErrorMessage`` "", ``blockDeviceSetupRetryByUser`` true, every other setting false, no apps.
 * The default ESP (and the other defaults) cannot be deleted, re-prioritised, renamed or re-assigned: 400
   ``BadRequest`` with Intune's JSON-in-message error shape. The status is undocumented; 400 was chosen because the
   Intune front end answers every other semantic refusal with 400 ``BadRequest`` (issue threads in graph-api.md 5.3).
@@ -38,7 +44,14 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   assignment filter id/type (beta only; an existing filter; type include/exclude with an id); all devices together
   with exclusions is refused (memdocs autopilot/profiles.md: "All Devices" does not support exclusions); an ESP takes
   only filters on osVersion/operatingSystemSKU/enrollmentProfileName (memdocs windows-enrollment-status.md); the same
-  target twice, or a group both included and excluded, is refused. Assignment ids are fresh GUIDs (undocumented).
+  target twice, or a group both included and excluded, is refused. Assignment ids (undocumented) have the shapes
+  real exports show: ``{espGuid}_{groupId}_{espGuid}`` with ``sourceId`` the ESP's GUID, where ``espGuid`` is the
+  configuration id before its ``_`` suffix (andrew-s-taylor/public IntuneConfig/baseline.json); the built-in default's
+  one assignment has the configuration's own id and ``sourceId`` null (same file). All devices and all users take the
+  place of the group with the pseudo-group ids Intune uses for them, ``adadadad-808e-44e2-905a-0b7873a8a531`` and
+  ``acacacac-9df4-4c7d-9d50-4ef0226f57a9`` (rknightion/graph2otel internal/collectors/intune/autopilot/autopilot_test.go;
+  Pacers31Colts18/Intune.Docs Docs/ConfigurationPolicies/Assignments/WIN_U_CISL1_Autopilot_PROD.md); that an ESP uses
+  them in this place, and the shape of an exclusion's id, are the emulator's choice. Clients must not parse them.
 * A group created through Graph is unknown to Intune's assignment service for ``settings['group_assignment_delay']``
   service seconds (realistic 300, best case 0): an assignment naming it as an include or exclusion target (ESP
   ``assign``, Autopilot profile ``assignments`` POST) is refused. Microsoft documents neither the delay nor the
@@ -55,7 +68,11 @@ What Microsoft documents, and what this emulator chose where the docs are silent
 * PATCH answers 200 with the entity (graph-api.md 1.3 "200 + updated entity per docs"), validates types, enum values
   and unknown properties (400; without ``@odata.type`` the body is read as the base type, so derived-type properties
   are unknown, as ODataLib does), ``customErrorMessage`` at most 10,000 characters, ``selectedMobileAppIds`` existing apps
-  (at most 100, memdocs), ``roleScopeTagIds`` existing tags, ``installProgressTimeoutInMinutes`` >= 1.
+  (at most 100, memdocs), ``roleScopeTagIds`` existing tags. ``installProgressTimeoutInMinutes`` 0 is accepted: Graph
+  documents no lower bound, real default ESPs hold 0 while the page is hidden (two independent exports:
+  Pacers31Colts18/Intune.Docs Docs/DeviceEnrollmentConfigurations/All_users_and_all_devices.md, andrew-s-taylor/public
+  IntuneConfig/baseline.json) and a restore of such an export PATCHes it back; a negative number is refused (emulator
+  choice: nothing reports the service's answer).
 * Intune's semantic errors carry a JSON string in ``error.message`` (``_version``, ``Message`` with "Operation ID ...
   Activity ID ... Url ...", ``CustomApiErrorPhrase``, ``RetryAfter``, ``ErrorSourceService``, ``HttpHeaders``), as the
   issue threads quoted in graph-api.md 5.3 show; see :func:`intune_error`. Body deserialisation errors (unknown
@@ -87,6 +104,10 @@ BASE = "/deviceManagement/deviceEnrollmentConfigurations"
 CONFIGS = "deviceEnrollmentConfigurations"
 ESP = "windows10EnrollmentCompletionPageConfiguration"
 DEFAULT_ESP_MESSAGE = "Setup could not be completed. Please try again or contact your support person for help."
+# The pseudo-group ids Intune gives "all devices" and "all users" in assignment ids (module docstring).
+ALL_DEVICES_ID = "adadadad-808e-44e2-905a-0b7873a8a531"
+ALL_USERS_ID = "acacacac-9df4-4c7d-9d50-4ef0226f57a9"
+PSEUDO_GROUPS = {"allDevicesAssignmentTarget": ALL_DEVICES_ID, "allLicensedUsersAssignmentTarget": ALL_USERS_ID}
 MAX_MESSAGE = 10000
 MAX_SELECTED_APPS = 100
 
@@ -232,6 +253,11 @@ def target_key(target):
     return target.get("groupId") or odata_type_name(target["@odata.type"])
 
 
+def target_id(target):
+    """The id Intune puts in an assignment id for a target: the group's, or the pseudo-group's (module docstring)."""
+    return target.get("groupId") or PSEUDO_GROUPS.get(odata_type_name(target["@odata.type"]), ALL_DEVICES_ID)
+
+
 def check_target_set(req, targets):
     """Whole-set rules: no duplicates, a group not both included and excluded, all devices without exclusions."""
     seen = set()
@@ -305,15 +331,14 @@ PLATFORMS_V1 = ("iosRestriction", "windowsRestriction", "windowsMobileRestrictio
 PLATFORMS_BETA = PLATFORMS_V1 + ("windowsHomeSkuRestriction", "androidForWorkRestriction", "macRestriction",
                                  "tvosRestriction", "visionOSRestriction")
 
-# type name -> (family enum value, default family enum value, id suffix, beta own props, v1.0 own props)
+# type name -> (family enum value, id suffix, beta own props, v1.0 own props)
 CONFIG_TYPES = {
-    ESP: (ESP, "defaultWindows10EnrollmentCompletionPageConfiguration", "Windows10EnrollmentCompletionPageConfiguration",
-          ESP_BETA, ESP_V1),
-    "deviceEnrollmentLimitConfiguration": ("limit", "defaultLimit", "Limit", {"limit": "int"}, {"limit": "int"}),
-    "deviceEnrollmentWindowsHelloForBusinessConfiguration": ("windowsHelloForBusiness", "defaultWindowsHelloForBusiness",
-                                                             "WindowsHelloForBusiness", WHFB_BETA, WHFB_V1),
+    ESP: (ESP, "Windows10EnrollmentCompletionPageConfiguration", ESP_BETA, ESP_V1),
+    "deviceEnrollmentLimitConfiguration": ("limit", "Limit", {"limit": "int"}, {"limit": "int"}),
+    "deviceEnrollmentWindowsHelloForBusinessConfiguration": ("windowsHelloForBusiness", "WindowsHelloForBusiness",
+                                                             WHFB_BETA, WHFB_V1),
     "deviceEnrollmentPlatformRestrictionsConfiguration": (
-        "platformRestrictions", "defaultPlatformRestrictions", "PlatformRestrictions",
+        "platformRestrictions", "PlatformRestrictions",
         {p: _restriction(RESTRICTION_BETA) for p in PLATFORMS_BETA},
         {p: _restriction(RESTRICTION_V1) for p in PLATFORMS_V1}),
 }
@@ -332,8 +357,8 @@ ESP_DEFAULTS = {
 def _table(type_name, version):
     spec = CONFIG_TYPES[type_name]
     if version == "v1.0":
-        return dict(BASE_V1, **spec[4])
-    return dict(BASE_BETA, **spec[3])
+        return dict(BASE_V1, **spec[3])
+    return dict(BASE_BETA, **spec[2])
 
 
 def _type_of(entity):
@@ -341,7 +366,9 @@ def _type_of(entity):
 
 
 def is_default(entity):
-    return entity.get("deviceEnrollmentConfigurationType", "").startswith("default")
+    """A built-in default, known by its id (``{tenantId}_Default...``): real defaults report their type's own
+    ``deviceEnrollmentConfigurationType`` (module docstring)."""
+    return entity["id"].partition("_")[2].startswith("Default")
 
 
 def _family(entity):
@@ -370,8 +397,8 @@ def _check_settings(req, tenant, body):
     if isinstance(message, str) and len(message) > MAX_MESSAGE:
         raise intune_error(req, "customErrorMessage exceeds the maximum length of %d characters." % MAX_MESSAGE)
     timeout = body.get("installProgressTimeoutInMinutes")
-    if timeout is not None and timeout < 1:
-        raise intune_error(req, "installProgressTimeoutInMinutes must be a positive number of minutes.")
+    if timeout is not None and timeout < 0:
+        raise intune_error(req, "installProgressTimeoutInMinutes cannot be a negative number of minutes.")
     apps = body.get("selectedMobileAppIds")
     if apps:
         if len(apps) > MAX_SELECTED_APPS:
@@ -439,7 +466,7 @@ def create_config(req, tenant):
                           "The request body needs an '@odata.type' naming the enrollment configuration type.")
     check_props(body, _table(type_name, req.version), type_name)
     _check_settings(req, tenant, body)
-    family, _default_family, suffix, _beta, _v1 = CONFIG_TYPES[type_name]
+    family, suffix, _beta, _v1 = CONFIG_TYPES[type_name]
     now = tenant.clock.iso()
     entity = {"@odata.type": full_type(type_name), "id": "%s_%s" % (new_id(), suffix)}
     if type_name == ESP:
@@ -524,8 +551,12 @@ def _render_assignment(req, assignment):
     return out
 
 
-def _new_assignment(target):
-    return {"id": new_id(), "target": target, "source": "direct", "sourceId": None}
+def _new_assignment(entity, target):
+    """An assignment as Intune stores it, its id in the shape real exports show (module docstring)."""
+    if is_default(entity):
+        return {"id": entity["id"], "target": target, "source": "direct", "sourceId": None}
+    guid = entity["id"].partition("_")[0]
+    return {"id": "%s_%s_%s" % (guid, target_id(target), guid), "target": target, "source": "direct", "sourceId": guid}
 
 
 ESP_FILTER_PROPERTIES = {"osversion", "operatingsystemsku", "enrollmentprofilename"}
@@ -573,7 +604,7 @@ def assign_config(req, tenant, config_id):
     for target in targets:
         _check_esp_filter(req, tenant, entity, target)
     check_target_set(req, targets)
-    entity["_assignments"] = [_new_assignment(t) for t in targets]
+    entity["_assignments"] = [_new_assignment(entity, t) for t in targets]
     entity["lastModifiedDateTime"] = tenant.clock.iso()
     return no_content()
 
@@ -607,7 +638,7 @@ def create_config_assignment(req, tenant, config_id):
     _check_esp_filter(req, tenant, entity, target)
     targets = [a["target"] for a in entity.get("_assignments", [])] + [target]
     check_target_set(req, targets)
-    assignment = _new_assignment(target)
+    assignment = _new_assignment(entity, target)
     entity.setdefault("_assignments", []).append(assignment)
     return entity_response(req, _render_assignment(req, assignment), context=req.path.strip("/"), status=201)
 
@@ -738,13 +769,14 @@ def seed_filters(tenant):
 
 
 def _default_config(tenant, type_name, suffix, family, name, description, target, **settings):
-    now = tenant.clock.iso()
+    """A built-in default as real tenants hold it (module docstring)."""
     entity = {"@odata.type": full_type(type_name), "id": "%s_%s" % (tenant.tenant_id, suffix), "displayName": name,
-              "description": description, "priority": 0, "createdDateTime": now, "lastModifiedDateTime": now,
-              "version": 1, "roleScopeTagIds": ["0"], "deviceEnrollmentConfigurationType": family,
-              "_assignments": [_new_assignment({"@odata.type": full_type(target),
-                                                "deviceAndAppManagementAssignmentFilterId": None,
-                                                "deviceAndAppManagementAssignmentFilterType": "none"})]}
+              "description": description, "priority": 0, "createdDateTime": ZERO_DATE,
+              "lastModifiedDateTime": tenant.clock.iso(), "version": 0, "roleScopeTagIds": [],
+              "deviceEnrollmentConfigurationType": family}
+    entity["_assignments"] = [_new_assignment(entity, {"@odata.type": full_type(target),
+                                                       "deviceAndAppManagementAssignmentFilterId": None,
+                                                       "deviceAndAppManagementAssignmentFilterType": "none"})]
     entity.update(settings)
     tenant.add(CONFIGS, entity, replicate=False)
 
@@ -752,16 +784,16 @@ def _default_config(tenant, type_name, suffix, family, name, description, target
 def seed_configs(tenant):
     unrestricted = {"platformBlocked": False, "personalDeviceEnrollmentBlocked": False, "osMinimumVersion": None,
                     "osMaximumVersion": None, "blockedManufacturers": [], "blockedSkus": []}
-    _default_config(tenant, "deviceEnrollmentLimitConfiguration", "DefaultLimit", "defaultLimit", "All users",
+    _default_config(tenant, "deviceEnrollmentLimitConfiguration", "DefaultLimit", "limit", "All users",
                     "This is the default Device Limit Restriction applied with the lowest priority to all users "
                     "regardless of group membership.", "allLicensedUsersAssignmentTarget", limit=5)
     _default_config(tenant, "deviceEnrollmentPlatformRestrictionsConfiguration", "DefaultPlatformRestrictions",
-                    "defaultPlatformRestrictions", "All users",
+                    "platformRestrictions", "All users",
                     "This is the default Device Type Restriction applied with the lowest priority to all users "
                     "regardless of group membership.", "allLicensedUsersAssignmentTarget",
                     **{p: dict(unrestricted) for p in PLATFORMS_BETA})
     _default_config(tenant, "deviceEnrollmentWindowsHelloForBusinessConfiguration", "DefaultWindowsHelloForBusiness",
-                    "defaultWindowsHelloForBusiness", "All users and all devices",
+                    "windowsHelloForBusiness", "All users and all devices",
                     "This is the default Windows Hello for Business configuration applied with the lowest priority "
                     "to all users regardless of group membership.", "allLicensedUsersAssignmentTarget",
                     pinMinimumLength=6, pinMaximumLength=127, pinUppercaseCharactersUsage="disallowed",
@@ -771,8 +803,8 @@ def seed_configs(tenant):
                     enhancedBiometricsState="notConfigured", securityKeyForSignIn="notConfigured",
                     enhancedSignInSecurity=0)
     esp = dict(ESP_DEFAULTS)
-    _default_config(tenant, ESP, "DefaultWindows10EnrollmentCompletionPageConfiguration",
-                    "defaultWindows10EnrollmentCompletionPageConfiguration", "All users and all devices",
+    esp.update({"blockDeviceSetupRetryByUser": True, "customErrorMessage": "", "installProgressTimeoutInMinutes": 0})
+    _default_config(tenant, ESP, "DefaultWindows10EnrollmentCompletionPageConfiguration", ESP, "All users and all devices",
                     "This is the default enrollment status screen configuration applied with the lowest priority to "
                     "all users and all devices regardless of group membership.", "allDevicesAssignmentTarget", **esp)
 

@@ -63,6 +63,7 @@ WRITE_METHODS = frozenset(('POST', 'PATCH', 'PUT', 'DELETE'))
 BODY_METHODS = frozenset(('POST', 'PATCH', 'PUT'))  # the writes Graph refuses inside $batch without a body
 GRAPH_PREFIXES = ('/beta/', '/v1.0/', '/beta?', '/v1.0?')
 JWT_RE = re.compile(r'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.')
+PLAYBOOK_FQCN_RE = re.compile(r'^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$')
 READY_TIMEOUT = 60
 # The profile of the emulators the harness starts. best-case until the modules handle the realistic profile's
 # delays and refusals; the emulator's own default (python -m tests.graph_emulator) is realistic.
@@ -470,13 +471,15 @@ def run_playbook(playbook, *, emulator, collections_path, check=False, diff=Fals
                  env_extra=None, inventory=None, verbosity=0, timeout=900, workdir=None):
     """Run the real ``ansible-playbook`` against ``emulator`` and return a :class:`PlaybookResult`.
 
-    ``playbook``: YAML text, or a path. ``inventory``: None (implicit-interpreter localhost, local
+    ``playbook``: YAML text, a path, or a collection playbook's name (``intune.autopilot.export``). ``inventory``: None (implicit-interpreter localhost, local
     connection), YAML/INI text, a dict, or a path. ``env_extra``: variables to add; a value of None
     removes the variable (e.g. to test a missing tenant id). ``tags``: a string or a list.
     """
     workdir = Path(workdir or tempfile.mkdtemp(prefix='run-', dir=str(emulator.workdir)))
     workdir.mkdir(parents=True, exist_ok=True)
-    playbook_path = _write_text_or_path(playbook, workdir, 'playbook.yml')
+    # A collection playbook by name (intune.autopilot.export) is passed on as ansible-playbook takes it.
+    is_fqcn = isinstance(playbook, str) and PLAYBOOK_FQCN_RE.match(playbook)
+    playbook_path = playbook if is_fqcn else _write_text_or_path(playbook, workdir, 'playbook.yml')
     inventory_path = _write_text_or_path(DEFAULT_INVENTORY if inventory is None else inventory, workdir, 'inventory')
     results_path = workdir / 'results.jsonl'
     config_path = workdir / 'ansible.cfg'

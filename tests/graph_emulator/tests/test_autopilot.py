@@ -78,7 +78,7 @@ def test_current_name_wins_when_both_are_sent(client):
     {"@odata.type": AAD, "displayName": "d", "outOfBoxExperienceSetting": {"userType": "Standard"}},
     {"@odata.type": AAD, "displayName": "d", "outOfBoxExperienceSetting": {"hideEULA": True}},
     {"@odata.type": AAD, "displayName": "d", "deviceNameTemplate": "PC %USER%"},
-    {"@odata.type": AAD, "displayName": "d", "hybridAzureADJoinSkipConnectivityCheck": True},
+    {"@odata.type": AAD, "displayName": "d", "hybridAzureADJoinSkipConnectivityCheck": "no"},
     {"@odata.type": AAD, "displayName": "d", "roleScopeTagIds": ["42"]},
 ])
 def test_create_validation(client, body):
@@ -93,6 +93,30 @@ def test_limits_and_templates(client):
     assert make_profile(client, "R", deviceNameTemplate="AP-%RAND:5%")["deviceNameTemplate"] == "AP-%RAND:5%"
     hybrid = client.post(BASE, {"@odata.type": AD, "displayName": "Hybrid", "hybridAzureADJoinSkipConnectivityCheck": True})
     assert hybrid.status == 201 and hybrid.body["hybridAzureADJoinSkipConnectivityCheck"] is True
+
+
+def test_skip_connectivity_check_accepted_and_dropped_on_entra_join_profiles(client):
+    """The portal and tools send hybridAzureADJoinSkipConnectivityCheck when they create an Entra join profile; the
+    service takes it and an Entra join profile's GET does not carry it (autopilot_profiles.py docstring)."""
+    profile = make_profile(client, hybridAzureADJoinSkipConnectivityCheck=False)
+    assert "hybridAzureADJoinSkipConnectivityCheck" not in profile
+    patched = client.patch(BASE + "/" + profile["id"], {"@odata.type": AAD, "hybridAzureADJoinSkipConnectivityCheck": True})
+    assert patched.status == 200 and "hybridAzureADJoinSkipConnectivityCheck" not in patched.body
+    assert "hybridAzureADJoinSkipConnectivityCheck" not in stored(client, profile["id"])
+
+
+def test_user_type_of_self_deploying_profiles(client):
+    """Sent, a shared profile's userType is kept; not sent, none is invented (autopilot_profiles.py docstring); a
+    user-driven profile gets the documented default."""
+    sent = make_profile(client, "Kiosk", outOfBoxExperienceSetting={"deviceUsageType": "shared", "userType": "standard"})
+    assert sent["outOfBoxExperienceSetting"]["userType"] == sent["outOfBoxExperienceSettings"]["userType"] == "standard"
+    unsent = make_profile(client, "Kiosk two", outOfBoxExperienceSetting={"deviceUsageType": "shared"})
+    assert unsent["outOfBoxExperienceSetting"]["userType"] is None
+    assert client.get(BASE + "/" + unsent["id"]).body["outOfBoxExperienceSettings"]["userType"] is None
+    old_names = make_profile(client, "Kiosk three", outOfBoxExperienceSettings={"deviceUsageType": "shared"})
+    assert old_names["outOfBoxExperienceSetting"]["userType"] is None
+    driven = make_profile(client, "User", outOfBoxExperienceSetting={"deviceUsageType": "singleUser"})
+    assert driven["outOfBoxExperienceSetting"]["userType"] == "administrator"
 
 
 def test_profile_limit_350(client):
@@ -155,7 +179,8 @@ def test_assignments_crud_and_ids(client):
     url = BASE + "/%s/assignments" % profile["id"]
     made = client.post(url, group_target(group, hashed=False))
     assert made.status == 201
-    assert made.body["id"] == "%s_%s" % (profile["id"], group)
+    assert made.body["id"] == "%s_%s_0" % (profile["id"], group)
+    assert made.body["sourceId"] == profile["id"]
     assert made.body["target"] == {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group,
                                    "deviceAndAppManagementAssignmentFilterId": None,
                                    "deviceAndAppManagementAssignmentFilterType": "none"}
@@ -174,7 +199,7 @@ def test_expand_assignments(client):
     group = client.group("G")
     client.post(BASE + "/%s/assignments" % profile["id"], group_target(group))
     listed = client.get(BASE, query={"$expand": "assignments"}).body["value"]
-    assert [a["id"] for a in listed[0]["assignments"]] == ["%s_%s" % (profile["id"], group)]
+    assert [a["id"] for a in listed[0]["assignments"]] == ["%s_%s_0" % (profile["id"], group)]
     one = client.get(BASE + "/" + profile["id"], query={"$expand": "assignments", "$select": "displayName"}).body
     assert set(one) == {"@odata.context", "@odata.type", "displayName", "assignments"}
 
@@ -194,7 +219,9 @@ def test_all_devices_with_exclusions_refused(client):
     profile = make_profile(client)
     group = client.group("Excluded")
     url = BASE + "/%s/assignments" % profile["id"]
-    assert client.post(url, {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}).status == 201
+    everyone = client.post(url, {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}})
+    assert everyone.status == 201
+    assert everyone.body["id"] == "%s_adadadad-808e-44e2-905a-0b7873a8a531_0" % profile["id"]
     refused = client.post(url, group_target(group, "exclusionGroupAssignmentTarget"))
     assert refused.status == 400
     assert len(stored(client, profile["id"])["_assignments"]) == 1

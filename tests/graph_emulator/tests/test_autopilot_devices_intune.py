@@ -342,6 +342,26 @@ def test_exclusion_wins_and_oldest_profile_wins(client):
     assert client.get(DEVICES + "/%s/deploymentProfile" % vip[0]).body["id"] == new
 
 
+def test_all_devices_profile_applies_only_when_no_other_does(client):
+    """memdocs autopilot/profiles.md, "Autopilot profile priority": a profile assigned to all devices is the default,
+    applied only when no other profile applies, even when it is the oldest."""
+    tagged = client.group("Tag HAM", rule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:HAM"))')
+    excluded = client.group("Tag VIP", rule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:VIP"))')
+    default = make_profile(client, "Default for all devices")
+    client.post(PROFILES + "/%s/assignments" % default, {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}})
+    client.advance(1)
+    site = make_profile(client, "Hamburg")
+    assign(client, site, tagged)
+    client.advance(1)
+    vip = make_profile(client, "Everyone but VIP")
+    assign(client, vip, tagged)
+    assign(client, vip, excluded, "exclusionGroupAssignmentTarget")
+    (ham,), (other,) = imported(client, "SN-HAM", groupTag="HAM"), imported(client, "SN-OTHER", groupTag="OTHER")
+    client.advance(30)
+    assert client.get(DEVICES + "/%s/deploymentProfile" % ham).body["id"] == site
+    assert client.get(DEVICES + "/%s/deploymentProfile" % other).body["id"] == default
+
+
 def test_assign_action_by_device_ids(client):
     profile_id = make_profile(client, "Direct")
     (device_id,) = imported(client, "SN-DIRECT")

@@ -40,10 +40,20 @@ def test_fresh_tenant_lists_polymorphic_defaults(client):
     assert default["id"] == "%s_DefaultWindows10EnrollmentCompletionPageConfiguration" % tenant_id
     assert default["displayName"] == "All users and all devices"
     assert default["priority"] == 0
-    assert default["deviceEnrollmentConfigurationType"] == "defaultWindows10EnrollmentCompletionPageConfiguration"
-    assert default["showInstallationProgress"] is False
+    # As two real tenants export it (enrollment.py docstring).
+    assert default["deviceEnrollmentConfigurationType"] == "windows10EnrollmentCompletionPageConfiguration"
+    assert (default["version"], default["createdDateTime"], default["roleScopeTagIds"]) == (0, "0001-01-01T00:00:00Z", [])
+    assert default["showInstallationProgress"] is False and default["installProgressTimeoutInMinutes"] == 0
+    assert default["customErrorMessage"] == "" and default["blockDeviceSetupRetryByUser"] is True
+    assert not any(default[k] for k in ("allowDeviceResetOnInstallFailure", "allowLogCollectionOnInstallFailure",
+                                        "allowDeviceUseOnInstallFailure", "selectedMobileAppIds",
+                                        "allowNonBlockingAppInstallation", "installQualityUpdates",
+                                        "trackInstallProgressForAutopilotOnly", "disableUserStatusTrackingAfterFirstUser"))
+    limit = [i for i in result.body["value"] if i["id"].endswith("_DefaultLimit")][0]
+    assert limit["deviceEnrollmentConfigurationType"] == "limit" and limit["priority"] == 0
     assignments = client.get(BASE + "/%s/assignments" % default["id"]).body["value"]
-    assert [a["target"]["@odata.type"] for a in assignments] == ["#microsoft.graph.allDevicesAssignmentTarget"]
+    assert [(a["id"], a["sourceId"], a["target"]["@odata.type"]) for a in assignments] == [
+        (default["id"], None, "#microsoft.graph.allDevicesAssignmentTarget")]
 
 
 def test_get_by_id_and_unknown_id(client):
@@ -96,7 +106,7 @@ def test_new_esps_get_next_free_priority(client):
     ({"@odata.type": ESP_TYPE, "displayName": "x", "showProgress": True}, "showProgress"),
     ({"@odata.type": ESP_TYPE, "displayName": "x", "showInstallationProgress": "yes"}, "Edm.Boolean"),
     ({"@odata.type": ESP_TYPE, "displayName": "x", "installProgressTimeoutInMinutes": "60"}, "Edm.Int32"),
-    ({"@odata.type": ESP_TYPE, "displayName": "x", "installProgressTimeoutInMinutes": 0}, "positive"),
+    ({"@odata.type": ESP_TYPE, "displayName": "x", "installProgressTimeoutInMinutes": -1}, "negative"),
     ({"@odata.type": ESP_TYPE, "displayName": "x", "customErrorMessage": "m" * 10001}, "10000"),
     ({"@odata.type": ESP_TYPE, "displayName": "x", "selectedMobileAppIds": ["not-an-app"]}, "not-an-app"),
     ({"@odata.type": ESP_TYPE, "displayName": "x", "roleScopeTagIds": ["99"]}, "99"),
@@ -230,6 +240,8 @@ def test_assign_replaces_the_whole_set(client):
     listed = client.get(BASE + "/%s/assignments" % esp["id"]).body["value"]
     assert sorted((a["target"]["@odata.type"], a["target"]["groupId"]) for a in listed) == [
         ("#microsoft.graph.exclusionGroupAssignmentTarget", g2), ("#microsoft.graph.groupAssignmentTarget", g1)]
+    guid = esp["id"].partition("_")[0]   # ids as a real export shows them (enrollment.py docstring)
+    assert sorted((a["id"], a["sourceId"]) for a in listed) == sorted(("%s_%s_%s" % (guid, g, guid), guid) for g in (g1, g2))
     assert client.post(url, {"enrollmentConfigurationAssignments": [target("groupAssignmentTarget", g2)]}).status == 204
     stored = configs(client)[esp["id"]]["_assignments"]
     assert [a["target"]["groupId"] for a in stored] == [g2]

@@ -49,7 +49,7 @@ def test_user_driven_join_sequence(emulator, graph, graph_beta, control, tmp_pat
     profile_id = profile.json()["id"]
     assignment = graph_beta.post("/deviceManagement/windowsAutopilotDeploymentProfiles/%s/assignments" % profile_id,
                                  json={"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group_id}})
-    assert assignment.status_code == 201 and assignment.json()["id"] == "%s_%s" % (profile_id, group_id)
+    assert assignment.status_code == 201 and assignment.json()["id"] == "%s_%s_0" % (profile_id, group_id)
 
     # 3. import: one good device, one registered to another tenant
     control("POST", "seed", {"sets": {"foreignAutopilotDevices": [{"serialNumber": "FOREIGN-1"}]}})

@@ -242,3 +242,28 @@ def test_wait_for_returns_when_done():
 
 def test_clean_drops_odata_context_only():
     assert engine.clean({"@odata.context": "x", "@odata.type": "y", "id": "1"}) == {"@odata.type": "y", "id": "1"}
+
+
+def test_text_kind_takes_null_and_empty_for_the_same_value():
+    text, scalar = Prop("description", "description", kind="text"), Prop("message", "message")
+    assert text.equal("", None) and text.equal(None, "") and text.equal("a", "a")
+    assert not text.equal("a", None) and not text.equal("", "a")
+    assert not scalar.equal("", None)   # only the props declared text
+
+
+def test_adopt_keeps_a_held_value_the_options_accept():
+    resource = GraphResource("thing", "/things", props=[
+        Prop("rule", "rule", adopt=lambda params, have: params.get("any_form") and (have or "").startswith("ok"))])
+    client = FakeClient([{"id": "t1", "displayName": "Alpha", "rule": "ok, another form"}])
+    for any_form, writes in ((True, []), (False, [("PATCH", "/things/t1", {"rule": "ok"})])):
+        module = FakeModule(client, dict(display_name="Alpha", id=None, state="present", rule="ok", any_form=any_form))
+        result = ensure(Context(module, resource))
+        assert client.writes() == writes and result["changed"] is bool(writes)
+
+
+def test_listing_is_read_once_and_collection_applies_match():
+    client = FakeClient([{"id": "a", "displayName": "A", "kind": "mine"}, {"id": "b", "displayName": "B", "kind": "other"}])
+    ctx = Context(FakeModule(client, {}), GraphResource("thing", "/things", match=lambda i: i["kind"] == "mine"))
+    assert [i["id"] for i in ctx.listing()] == ["a", "b"]
+    assert [i["id"] for i in ctx.collection()] == ["a"] and [i["id"] for i in ctx.collection()] == ["a"]
+    assert [c for c in client.calls if c[0] == "GET"] == [("GET", "/things", None)]

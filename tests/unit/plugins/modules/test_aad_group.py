@@ -123,6 +123,52 @@ def test_a_rule_that_means_the_same_is_adopted_without_change(held, options):
     assert result["changed"] is False and directory.writes() == []
 
 
+@pytest.mark.parametrize("held, options", [
+    # memdocs' older pages and many scripts: -contains "[ZTDId]" selects the same devices as today's -startsWith
+    ('(device.devicePhysicalIDs -any (_ -contains "[ZTDId]"))', dict(all_autopilot_devices=True)),
+    ('device.devicePhysicalIds -any _ -startsWith "[ZTDID]"', dict(all_autopilot_devices=True)),
+    # the tag of the rule, compared without case; a one-item -in list
+    ('(device.devicePhysicalIds -any (_ -eq "[OrderID]:ber"))', dict(autopilot_group_tag="BER")),
+    ('(device.devicePhysicalIds -any (_ -in ["[OrderID]:BER"]))', dict(autopilot_group_tag="BER")),
+])
+def test_an_autopilot_rule_of_another_form_is_adopted_without_change(held, options):
+    directory = Directory(dict(DYNAMIC, membershipRule=held))
+    result = ensure_group(directory, **options)
+    assert result["changed"] is False and directory.writes() == []
+    assert result["diff"]["before"]["membershipRule"] == result["diff"]["after"]["membershipRule"] == held
+
+
+@pytest.mark.parametrize("held, options", [
+    ('(device.devicePhysicalIds -any (_ -startsWith "[OrderID]:BER"))', dict(autopilot_group_tag="BER")),  # a prefix
+    ('(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))', dict(all_autopilot_devices=True)),
+    ('(device.devicePhysicalIds -any (_ -contains "[ZTDId]"))', dict(autopilot_group_tag="BER")),
+    # membership_rule is the text asked for: compared by meaning alone
+    ('(device.devicePhysicalIDs -any (_ -contains "[ZTDId]"))',
+     dict(membership_rule='(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))')),
+])
+def test_an_autopilot_rule_that_selects_other_devices_is_rewritten(held, options):
+    directory = Directory(dict(DYNAMIC, membershipRule=held))
+    result = ensure_group(directory, **options)
+    assert result["changed"] is True and [c[2] for c in directory.writes()] == [{"membershipRule": mod.desired_rule(
+        dict(dict.fromkeys(mod.RULE_OPTIONS), **options))[1]}]
+
+
+@pytest.mark.parametrize("held, given", [(None, ""), ("", None), (None, None), ("", "")])
+def test_a_blank_description_held_as_null_or_empty_is_not_a_change(held, given):
+    """The portal leaves a blank description null, the role writes '': the same value (_graph_resource, ``text``)."""
+    directory = Directory(dict(DYNAMIC, membershipRule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))',
+                               description=held))
+    result = ensure_group(directory, autopilot_group_tag="BER", description=given)
+    assert result["changed"] is False and directory.writes() == []
+
+
+def test_a_description_written_over_a_null_one_is_a_change():
+    directory = Directory(dict(DYNAMIC, membershipRule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:BER"))',
+                               description=None))
+    result = ensure_group(directory, autopilot_group_tag="BER", description="Berlin laptops")
+    assert result["changed"] is True and [c[2] for c in directory.writes()] == [{"description": "Berlin laptops"}]
+
+
 def test_a_rule_that_means_something_else_is_one_patch():
     directory = Directory(dict(DYNAMIC, membershipRule='(device.devicePhysicalIds -any (_ -eq "[OrderID]:LYS"))'))
     result = ensure_group(directory, autopilot_group_tag="BER")

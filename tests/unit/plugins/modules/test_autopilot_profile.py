@@ -310,13 +310,32 @@ def test_omitted_options_are_untouched():
     assert set(result["diff"]["after"]) == {"description"}
 
 
-def test_hybrid_profile_with_the_same_name_is_ignored():
+def test_hybrid_profile_with_the_same_name_is_refused_before_any_write():
+    """A second profile beside a hybrid join one of the same name would be a silent duplicate (_autopilot_profile)."""
     hybrid = deprecated_profile(id="hyb", displayName="Same")
     hybrid["@odata.type"] = "#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile"
     graph = FakeGraph([hybrid])
-    run(graph, display_name="Same")
-    assert [c[0] for c in graph.writes()] == ["POST"]
-    assert graph.profiles["hyb"] == hybrid
+    with pytest.raises(EngineError) as err:
+        run(graph, display_name="same")
+    assert err.value.msg.startswith("display_name: 'same' is the name of a Microsoft Entra hybrid join profile (id hyb)")
+    assert graph.writes() == [] and graph.profiles["hyb"] == hybrid
+
+
+def test_hybrid_profile_name_taken_by_a_rename_is_refused():
+    hybrid = deprecated_profile(id="hyb", displayName="Taken")
+    hybrid["@odata.type"] = "#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile"
+    graph = FakeGraph([hybrid, deprecated_profile(id="mine")])
+    with pytest.raises(EngineError) as err:
+        run(graph, id="mine", display_name="Taken")
+    assert "hybrid join profile (id hyb)" in err.value.msg and graph.writes() == []
+
+
+def test_hybrid_profile_of_another_name_is_left_alone():
+    hybrid = deprecated_profile(id="hyb", displayName="Hybrid")
+    hybrid["@odata.type"] = "#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile"
+    graph = FakeGraph([hybrid])
+    run(graph, display_name="Entra")
+    assert [c[0] for c in graph.writes()] == ["POST"] and graph.profiles["hyb"] == hybrid
 
 
 def test_two_profiles_with_the_name_is_an_error():
