@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PLAYBOOK  ?= playbooks/user_driven_join.yml
 INVENTORY ?= playbooks/inventory/example/hosts.yml
+DEMO_ARGS ?=
 
 export PYTHON
 export VENV := $(abspath $(VENV))
@@ -19,7 +20,7 @@ help:
 	@echo "make units        pytest tests/unit"
 	@echo "make emulator     pytest tests/graph_emulator/tests"
 	@echo "make integration  pytest tests/integration (real ansible-playbook against the emulator)"
-	@echo "make demo         run $(PLAYBOOK) twice against a fresh emulator (PLAYBOOK=, INVENTORY=)"
+	@echo "make demo         run $(PLAYBOOK) twice against a fresh emulator (PLAYBOOK=, INVENTORY=, DEMO_ARGS=--best-case)"
 	@echo "make bench        run every bench/*.py"
 	@echo "make clean        remove .venv*, .ansible, .demo, .bench, tests/output"
 
@@ -31,7 +32,7 @@ venv lint docs sanity units emulator integration:
 
 demo:
 	@bash .ci/test.sh venv >/dev/null
-	@$(VENV)/bin/python .ci/demo.py --playbook $(PLAYBOOK) $(if $(INVENTORY),--inventory $(INVENTORY))
+	@$(VENV)/bin/python .ci/demo.py --playbook $(PLAYBOOK) $(if $(INVENTORY),--inventory $(INVENTORY)) $(DEMO_ARGS)
 
 bench:
 	@bash .ci/test.sh venv >/dev/null
