@@ -20,6 +20,8 @@ import re
 
 from ansible.errors import AnsibleError
 
+from ansible_collections.intune.autopilot.plugins.module_utils._membership_rule import group_tag, is_all_autopilot
+
 STEPS = ("group", "esp", "profile", "devices", "users")
 
 # Each step: the registered result(s) of the preflight, and the module options the role fills from its variables.
@@ -157,14 +159,14 @@ class Play(object):
                 "steps": [s for s in ("group", "esp", "esp_apps", "profile", "devices", "users") if s in needs]}
 
     def found_groups(self):
-        """Display names and ids (lower case) of the groups the preflight found in the tenant."""
+        """The groups the preflight found in the tenant, by display name and by id (lower case)."""
         looked = self._get(self.hosts[0], "__user_driven_join_groups_found") or {}
-        names = set()
+        found = {}
         for item in looked.get("results") or []:
             for group in item.get("groups") or []:
-                names.add((group.get("displayName") or "").lower())
-                names.add((group.get("id") or "").lower())
-        return names
+                found[(group.get("displayName") or "").lower()] = group
+                found[(group.get("id") or "").lower()] = group
+        return found
 
     def site_problems(self, host):
         site = self.sites[host]
@@ -215,7 +217,7 @@ class Play(object):
         """``(all, tags)``: whether every tag gets a profile, else the group tags (lower case) some profile targets."""
         tenant_group = (self.first.get("tenant_group_name") or "").lower()
         by_group = dict(((s.get("group_name") or "").lower(), s.get("group_tag") or "") for s in self.sites.values())
-        created, tags = self.created_groups(), set()
+        created, found, tags = self.created_groups(), self.found_groups(), set()
         for site in self.sites.values():
             for target in site.get("profile_assignments") or []:
                 group = (target.get("group") or "").lower()
@@ -226,7 +228,12 @@ class Play(object):
                 if group in by_group:
                     tags.add(by_group[group].lower())
                 elif group and group not in created:
-                    return True, tags  # an existing group of the tenant: its rule is not read here
+                    # A group of the tenant: its rule says which tag it selects. An assigned group, or a rule of
+                    # another kind (a model, an order id range), may hold any device: no tag is then held against it.
+                    rule = (found.get(group) or {}).get("membershipRule")
+                    if not rule or is_all_autopilot(rule) or group_tag(rule) is None:
+                        return True, tags
+                    tags.add(group_tag(rule).lower())
         return False, tags
 
     def untargeted_tags(self, host):

@@ -88,7 +88,7 @@ def test_rules_across_sites():
     berlin, lyon = ' | '.join(report['sites']['berlin']), ' | '.join(report['sites']['lyon'])
     assert 'serial(s) S1 are devices of site lyon too' in berlin and 'serial(s) s1 are devices of site berlin too' in lyon
     assert "no group named 'Missing group' exists" in berlin and 'Kiosk' not in berlin
-    # an existing group of the tenant is assigned: its rule is not read, so no tag is reported
+    # 'Missing group' is not in the tenant (reported above): no tag is held against it
     assert 'XYZ' not in berlin
     assert 'user_driven_join_users: serial(s) NOPE are not registered' in lyon and 'S1 are not registered' not in lyon
 
@@ -103,6 +103,22 @@ def test_a_tag_no_profile_targets_unless_allowed():
     hostvars['berlin']['__user_driven_join_site']['tags_without_profile'] = []
     hostvars['berlin']['__user_driven_join_site']['profile_assignments'] = [{'all_devices': 'true'}]
     assert preflight_report(hostvars, ['berlin'], ['berlin'])['sites']['berlin'] == []
+
+
+def test_an_existing_group_of_the_tenant_counts_with_the_tag_its_rule_selects():
+    found = devices(('S1', 'MUC'), ('S2', 'BER'))
+    assigned = [{'group': 'Munich devices'}]
+    looked = {'results': [{'groups': [{'id': 'g1', 'displayName': 'Munich devices',
+                                       'membershipRule': 'device.devicePhysicalIds -any _ -eq "[OrderID]:muc"'}]}]}
+    hostvars = {'berlin': dict(site('berlin', 'BER', profile_assignments=assigned), __user_driven_join_devices_result=found,
+                               __user_driven_join_groups_found=looked)}
+    problems = preflight_report(hostvars, ['berlin'], ['berlin'])['sites']['berlin']
+    assert [p.split(' matches')[0] for p in problems] == ["serial(s) S2: group tag 'BER'"]
+    assert 'those select muc' in problems[0]
+    # an assigned group, or a rule that selects no single tag, may hold any device: nothing is held against the tags
+    for rule in (None, 'device.model -eq "Surface Laptop 5"', '(device.devicePhysicalIDs -any (_ -contains "[ZTDId]"))'):
+        looked['results'][0]['groups'][0]['membershipRule'] = rule
+        assert preflight_report(hostvars, ['berlin'], ['berlin'])['sites']['berlin'] == []
 
 
 def test_step_summary_lines():
