@@ -16,7 +16,8 @@ every real id, so the plan shows the change. In a real run the same name is an e
 The lists of apps, scope tags and assignment filters are read once per module run and matched
 client-side (their collections are small and their ``$filter`` support is not documented);
 groups, users and devices are looked up with ``$filter`` equality, which the directory supports
-(graph-api.md 3.3).
+(microsoftgraph/microsoft-graph-docs-contrib api-reference/v1.0/api/group-list.md; concepts/aad-advanced-queries.md:
+``eq`` needs no advanced query).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -9,8 +9,8 @@ Sources (MicrosoftDocs/entra-docs unless said otherwise):
   ``{error, error_description, error_codes, timestamp, trace_id, correlation_id}``.
 * docs/identity-platform/certificate-credentials.md - the client assertion: ``x5t#S256`` (or the older
   ``x5t``) header naming the registered certificate, ``aud`` = the token endpoint, ``iss`` = ``sub`` =
-  the client id; PS256 (msal sends RS256 with a SHA-1 ``thumbprint``, PS256 with a ``public_certificate``,
-  /work/shared/reference/emulator-and-auth.md section a).
+  the client id; PS256 (msal sends RS256 with a SHA-1 ``thumbprint``, PS256 with a ``public_certificate``:
+  AzureAD/microsoft-authentication-library-for-python msal/application.py; tests/graph_emulator/tests/test_auth.py runs both).
 * docs/identity-platform/reference-error-codes.md and its sample (``invalid_scope`` / AADSTS70011),
   plus the AADSTS table of learn.microsoft.com/azure/developer/java/sdk/troubleshooting-authentication-service-principal
   (7000215 invalid secret, 700016 application not found, 700027 invalid assertion signature,
@@ -45,8 +45,8 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_SCOPE = GRAPH_RESOURCE + "/.default"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-# Every application permission the collection's modules need (graph-api.md section 7.5 and the
-# permission table of each page cited there).
+# Every application permission the collection's modules need (the Permissions table of each operation's page in
+# microsoftgraph/microsoft-graph-docs-contrib api-reference, the pages the resource modules cite).
 DEFAULT_ROLES = (
     "DeviceManagementServiceConfig.ReadWrite.All",
     "DeviceManagementServiceConfig.Read.All",

@@ -1,16 +1,18 @@
 """Windows Autopilot devices: import records, registered device identities, the Entra device objects, settings/sync.
 
-Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator's choices:
+Sources (microsoftgraph/microsoft-graph-docs-contrib api-reference/beta and v1.0, the pages
+intune-enrollment-importedwindowsautopilotdeviceidentity*.md, intune-enrollment-windowsautopilotdeviceidentity*.md and
+intune-enrollment-windowsautopilotsettings*.md, unless named otherwise) and the emulator's choices:
 
 * ``importedWindowsAutopilotDeviceIdentities`` (beta and v1.0): POST one record (201), ``import`` many (200 +
   ``{"value": [...]}``), GET list/by id, DELETE (204). A new record answers ``state`` =
   ``{deviceImportStatus: "unknown", deviceRegistrationId: "", deviceErrorCode: 0, deviceErrorName: ""}``
-  (NOT-DOCS, MSEndpointMgr/Intune issue #71); a ``state`` sent by the client is ignored. The ``importId`` sent is
-  kept; with ``settings['keep_import_id']`` false it is replaced by the record id, as the same issue shows a real
-  answer (the resource page does not say whether the service keeps the caller's value). The import is asynchronous
-  (inferred from the status enum): ``unknown`` -> ``pending`` after half of ``settings['import_delay']`` (default 5 s of
-  emulated time) -> ``complete`` or ``error`` after the whole delay. No batch size limit is documented for Graph (the
-  portal's CSV takes 500 rows); none is enforced.
+  (not in Microsoft's docs: a real answer in MSEndpointMgr/Intune issue #71); a ``state`` sent by the client is
+  ignored. The ``importId`` sent is kept; with ``settings['keep_import_id']`` false it is replaced by the record id,
+  as the same issue shows a real answer (the resource page does not say whether the service keeps the caller's
+  value). The import is asynchronous (inferred from the status enum): ``unknown`` -> ``pending`` after half of
+  ``settings['import_delay']`` (default 5 s of emulated time) -> ``complete`` or ``error`` after the whole delay. No
+  batch size limit is documented for Graph (the portal's CSV takes 500 rows); none is enforced.
 * The answer to a write (``import`` and the single POST). The one real answer on record (MSEndpointMgr/Intune issue
   71, a POST of one record by that repository's Upload-WindowsAutopilotDeviceInfo.ps1, which sent ``orderIdentifier``,
   ``serialNumber``, ``productKey: ""``, ``hardwareIdentifier`` and a ``state``) shows ``productKey`` and ``importId``
@@ -42,8 +44,9 @@ Sources (graph-api.md sections 4 and 5 and the pages they cite) and the emulator
   is not documented (nothing says whether a sync already running, or the service's own periodic sync, also lists
   it); this is the emulator's choice, the strictest reading, so a client that needs its own sync is tested with it.
   The emulator runs no periodic sync of its own.
-* ``windowsAutopilotDeviceIdentities``: beta full shape, v1.0 reduced shape (graph-api.md 5.1). ``$filter`` supports
-  only ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
+* ``windowsAutopilotDeviceIdentities``: beta full shape, v1.0 reduced shape
+  (resources/intune-enrollment-windowsautopilotdeviceidentity.md of each). ``$filter`` supports only
+  ``contains(serialNumber,'x')`` (maintainer reply in microsoftgraph/microsoft-graph-docs #9357); ``serialNumber
   eq 'x'`` is a 400 (microsoft-graph-docs-contrib #3693, msgraph-sdk-powershell #1260). With
   ``settings['serial_filter_hyphen_bug']`` true, ``contains`` with a hyphen is a 400 too, as reported in
   msgraph-sdk-powershell #2464 (off by default: whether the service still does it is unknown). The list page

@@ -1,6 +1,7 @@
 """Windows Autopilot deployment profiles (beta only) and their group assignments.
 
-Sources (graph-api.md section 2 and the pages it cites):
+Sources (microsoftgraph/microsoft-graph-docs-contrib api-reference/beta, the pages
+intune-enrollment-*windowsautopilotdeploymentprofile*.md, unless named otherwise):
 
 * Types ``azureADWindowsAutopilotDeploymentProfile`` and ``activeDirectoryWindowsAutopilotDeploymentProfile``
   (api-reference/beta/resources/intune-enrollment-*windowsautopilotdeploymentprofile.md). The base type is abstract:
@@ -42,7 +43,8 @@ Sources (graph-api.md section 2 and the pages it cites):
   15-character limit at POST time is UNCLEAR, so the length is not checked here.
 * Query options (property table): ``$filter`` and ``$search`` are not supported -> 400; ``$select``, ``$top``,
   ``$skip``; ``$orderby`` only on displayName/description (anything else -> 400); ``$expand=assignments``.
-* PATCH answers 200 with the entity (graph-api.md 2.5).
+* PATCH answers 200 with the entity
+  (api-reference/beta/api/intune-enrollment-azureadwindowsautopilotdeploymentprofile-update.md).
 * DELETE while the profile still has group assignments is refused. The Graph status is undocumented; the portal says
   "The profile is assigned to groups. You must unassign all groups from this profile before you can delete it."
   (SupportArticles-docs cannot-delete-autopilot-deployment-profile.md). Chosen: 400 ``BadRequest`` with that text in

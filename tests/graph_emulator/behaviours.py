@@ -17,8 +17,7 @@ call in the window leaves it (concepts/throttling.md: wait ``Retry-After`` secon
 Windows use the emulated clock, so ``/_emulator/advance`` skips the wait. Limits are settings
 (``throttle_window``, ``throttle_requests``, ``throttle_writes``) so tests can use small numbers.
 
-Identity-and-access (directory) model. Every number and rule is from /work/shared/reference/graph-api.md
-section 6.3 and, where that is silent, microsoftgraph/microsoft-graph-docs-contrib
+Identity-and-access (directory) model. Every number and rule is from microsoftgraph/microsoft-graph-docs-contrib
 concepts/throttling-limits.md, section "Identity and access service limits" (same text at commits
 e62a3c1d and 01351749), called [TL] below:
 
@@ -29,7 +28,7 @@ e62a3c1d and 01351749), called [TL] below:
   then taken from all of them; otherwise 429 ``TooManyRequests`` with ``Retry-After`` = whole seconds
   until the refused bucket holds the cost again (at least 1; concepts/throttling.md). A cost larger
   than a whole bucket waits for a full bucket (emulator choice: the docs do not say).
-* Limits [TL, limits table; graph-api.md 6.3]:
+* Limits [TL, limits table]:
 
   ==========================  ===========================================  =========================
   scope                       resource-unit (RU) quota                     write quota
@@ -46,10 +45,10 @@ e62a3c1d and 01351749), called [TL] below:
   ``throttle_directory_ru`` (0 = the tier's quota), ``throttle_directory_window`` (10),
   ``throttle_directory_writes`` (3,000) and ``throttle_directory_write_window`` (150) replace the
   pair's numbers; the application and tenant numbers are fixed.
-* Costs [TL, base request costs table; graph-api.md 6.3 has all of them but the ``users`` row]: GET ``users``
-  (the list; ``users/{id}`` is not in the table) 2 RU, GET ``groups/{id}/members`` 3 RU (the emulator also
-  charges 3 for the type-cast ``members/microsoft.graph.{type}``, a members read: emulator choice), any
-  other GET 1 RU and 0 writes, POST/PATCH/PUT/DELETE 1 RU and 1 write. Then
+* Costs [TL, base request costs table]: GET ``users`` (the list; ``users/{id}`` is not in the table) 2 RU,
+  GET ``groups/{id}/members`` 3 RU (the emulator also charges 3 for the type-cast
+  ``members/microsoft.graph.{type}``, a members read: emulator choice), any other GET 1 RU and 0 writes,
+  POST/PATCH/PUT/DELETE 1 RU and 1 write. Then
   "Using ``$select`` decreases cost by 1", "Using ``$expand`` increases cost by 1", "Using ``$top`` with a
   value of less than 20 decreases cost by 1"; "A request cost can never be lower than 1" [TL]. (The B2C
   user-creation surcharge does not apply: the emulator's tenant is not B2C.)
@@ -65,9 +64,9 @@ e62a3c1d and 01351749), called [TL] below:
 * Requests inside ``$batch`` are throttled and charged one by one, like every other request.
 
 Faults, modelled on Dev Proxy's GraphRandomErrorPlugin and GenericRandomErrorPlugin
-(/work/shared/reference/emulator-and-auth.md section c): at ``fault_rate`` (seeded
-``random.Random``) a Graph request gets one of ``fault_kinds``; scripted rules (method, path glob,
-kind, count) fire first. Kinds:
+(dotnet/dev-proxy DevProxy.Plugins/Behavior/GraphRandomErrorPlugin.cs, GenericRandomErrorPlugin.cs): at
+``fault_rate`` (seeded ``random.Random``) a Graph request gets one of ``fault_kinds``; scripted rules (method,
+path glob, kind, count) fire first. Kinds:
 
 ``429``               429 TooManyRequests with ``Retry-After`` (``fault_retry_after``, default 5)
 ``429-no-retry-after`` 429 without the header (Intune endpoints do this; clients must back off)
@@ -92,8 +91,8 @@ RETRY_AFTER_KINDS = ("429", "503-retry-after", "504-retry-after")
 AFTER_KINDS = ("drop-after", "500-after")
 ALL_KINDS = RANDOM_KINDS + ("503-retry-after", "504-retry-after") + AFTER_KINDS
 
-# concepts/errors.md status descriptions; the 429 body is the one quoted from the throttling page
-# (graph-api.md section 6.3, NOT-DOCS).
+# concepts/errors.md status descriptions; the 429 body is the "Sample response" of concepts/throttling.md
+# (microsoftgraph/microsoft-graph-docs-contrib).
 FAULT_ERRORS = {
     429: ("TooManyRequests", "Please retry again later."),
     500: ("generalException", "An unexpected error occurred while processing the request."),

@@ -2,10 +2,11 @@
 
 * a CA (``CA:TRUE``) whose certificate is written to ``ca.pem`` - clients pin it with ``verify=``;
 * a leaf certificate for the server with SAN ``IP:127.0.0.1`` and ``DNS:localhost`` (msal and
-  requests match the host name against the SAN only, never the CN; see
-  /work/shared/reference/emulator-and-auth.md section (a) "Trusting the emulator's TLS certificate");
-* client certificates for applications registered with a certificate credential (RSA, as the
-  reference recommends), written as one PEM holding the private key and the certificate.
+  requests match the host name against the SAN only, never the CN: urllib3 sets
+  ``hostname_checks_common_name = False``, urllib3/urllib3 src/urllib3/util/ssl_.py);
+* client certificates for applications registered with a certificate credential (RSA: Entra's assertion is
+  PS256, MicrosoftDocs/entra-docs docs/identity-platform/certificate-credentials.md), written as one PEM holding
+  the private key and the certificate.
 """
 
 import base64

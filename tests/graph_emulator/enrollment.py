@@ -1,13 +1,16 @@
 """Intune enrollment resources: deviceEnrollmentConfigurations (ESP), mobileApps, roleScopeTags, assignmentFilters.
 
-What Microsoft documents, and what this emulator chose where the docs are silent
-(references are to /work/shared/reference/graph-api.md and the pages it cites):
+What Microsoft documents, and what this emulator chose where the docs are silent (api-reference/ is in
+microsoftgraph/microsoft-graph-docs-contrib; memdocs is MicrosoftDocs/memdocs, where windows-enrollment-status.md is
+memdocs/intune/enrollment/windows-enrollment-status.md):
 
-* ``deviceManagement/deviceEnrollmentConfigurations`` is one polymorphic collection (graph-api.md 1.1;
+* ``deviceManagement/deviceEnrollmentConfigurations`` is one polymorphic collection
+  (api-reference/beta/resources/intune-onboarding-windows10enrollmentcompletionpageconfiguration.md;
   api-reference/beta/api/intune-shared-deviceenrollmentconfiguration-list.md). Every item carries its
   ``@odata.type``. Seeded from the start: the default ESP, the default device limit, the default platform
   restrictions and the default Windows Hello for Business configuration, with the ids real tenants show
-  (``{tenantId}_DefaultLimit`` ..., graph-api.md 1.6 NOT-DOCS: mondoohq/mql PR #5681, simeoncloud/Baseline).
+  (``{tenantId}_DefaultLimit`` ..., not in Microsoft's docs: mondoohq/mql PR #5681, simeoncloud/Baseline
+  Source/Resources/Content/MSGraph/DeviceManagement/DeviceEnrollmentConfigurations/).
 * v1.0 returns the reduced v1.0 property sets (for an ESP only the base properties and
   ``allowNonBlockingAppInstallation``; api-reference/v1.0/resources/intune-onboarding-windows10enrollmentcompletionpageconfiguration.md)
   and rejects beta-only properties on write as unknown properties, as ODataLib does.
@@ -16,16 +19,18 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   other types get ``{guid}_{TypeSuffix}`` likewise. ``id``, ``createdDateTime``, ``lastModifiedDateTime``,
   ``version``, ``priority`` and ``deviceEnrollmentConfigurationType`` are server-set: sent values are ignored
   (the docs' create example sends ``deviceEnrollmentConfigurationType: "limit"`` for an ESP, a generator placeholder).
-  Omitted ESP settings get the defaults of graph-api.md 1.2 (timeout 60, booleans false) and the portal's default
-  custom error message (memdocs windows-enrollment-status.md).
+  Omitted ESP settings get the defaults of
+  api-reference/beta/resources/intune-onboarding-windows10enrollmentcompletionpageconfiguration.md (timeout 60,
+  booleans false) and the portal's default custom error message (memdocs windows-enrollment-status.md).
 * Priority (memdocs windows-enrollment-status.md: "priority 1 is the highest", the default ESP "applies when no other
   profile is assigned"): priorities are numbered per configuration family (all ESPs, all device-limit
   configurations, ...). The built-in defaults keep priority 0 and are outside the numbering. A new configuration gets
   the next free priority (1, 2, ...). ``setPriority`` moves the configuration to that position and renumbers the
   others 1..n without gaps, as the portal's drag-and-drop re-ordering does; a priority past the end is clamped to the
   last position. Deleting a configuration closes the gap. UNCLEAR in the docs; chosen to match the portal.
-  ``setPriority`` with the priority the configuration already has is refused with 400 (NOT-DOCS: Microsoft365DSC
-  PR #4295 reports Graph errors on re-setting the same priority), as is any priority below 1.
+  ``setPriority`` with the priority the configuration already has is refused with 400 (not in Microsoft's docs:
+  Microsoft365DSC/Microsoft365DSC PR #4295 reports Graph errors on re-setting the same priority), as is any priority
+  below 1.
   PATCH does not change the priority (the docs route priority through ``setPriority``): a sent ``priority`` is ignored.
 * The built-in defaults are seeded as the two exports above show them: ``createdDateTime`` the zero date, ``version``
   0, ``roleScopeTagIds`` empty, ``deviceEnrollmentConfigurationType`` the type's own value (``limit``,
@@ -35,8 +40,9 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   ``customErrorMessage`` "", ``blockDeviceSetupRetryByUser`` true, every other setting false, no apps.
 * The default ESP (and the other defaults) cannot be deleted, re-prioritised, renamed or re-assigned: 400
   ``BadRequest`` with Intune's JSON-in-message error shape. The status is undocumented; 400 was chosen because the
-  Intune front end answers every other semantic refusal with 400 ``BadRequest`` (issue threads in graph-api.md 5.3).
-  Its settings can be edited (memdocs: "it can be edited in the portal").
+  Intune front end answers every other semantic refusal with 400 ``BadRequest``
+  (microsoftgraph/microsoft-graph-docs-contrib issue #3693, microsoftgraph/msgraph-sdk-powershell issues #1260 and
+  #2464). Its settings can be edited (memdocs: "it can be edited in the portal").
 * ``assign`` (204) REPLACES the whole assignment set with the given one (UNCLEAR in the docs, "Not yet documented";
   replacing is what the portal's assignment blade does and what every client sends). The body is validated as a whole
   before anything changes: targets ``groupAssignmentTarget`` / ``exclusionGroupAssignmentTarget`` (existing groupId),
@@ -65,18 +71,21 @@ What Microsoft documents, and what this emulator chose where the docs are silent
   group it created moments before, and cannot tell it from another refusal by the text. Groups planted through the
   control API are known at once.
 * ``$expand=assignments`` works on the list and on GET by id (what Intune tools use to read assignments in one call).
-* PATCH answers 200 with the entity (graph-api.md 1.3 "200 + updated entity per docs"), validates types, enum values
-  and unknown properties (400; without ``@odata.type`` the body is read as the base type, so derived-type properties
-  are unknown, as ODataLib does), ``customErrorMessage`` at most 10,000 characters, ``selectedMobileAppIds`` existing apps
-  (at most 100, memdocs), ``roleScopeTagIds`` existing tags. ``installProgressTimeoutInMinutes`` 0 is accepted: Graph
+* PATCH answers 200 with the entity
+  (api-reference/beta/api/intune-onboarding-windows10enrollmentcompletionpageconfiguration-update.md: "200 OK" and
+  the updated object), validates types, enum values and unknown properties (400; without ``@odata.type`` the body
+  is read as the base type, so derived-type properties are unknown, as ODataLib does), ``customErrorMessage`` at
+  most 10,000 characters, ``selectedMobileAppIds`` existing apps (at most 100, memdocs), ``roleScopeTagIds``
+  existing tags. ``installProgressTimeoutInMinutes`` 0 is accepted: Graph
   documents no lower bound, real default ESPs hold 0 while the page is hidden (two independent exports:
   Pacers31Colts18/Intune.Docs Docs/DeviceEnrollmentConfigurations/All_users_and_all_devices.md, andrew-s-taylor/public
   IntuneConfig/baseline.json) and a restore of such an export PATCHes it back; a negative number is refused (emulator
   choice: nothing reports the service's answer).
 * Intune's semantic errors carry a JSON string in ``error.message`` (``_version``, ``Message`` with "Operation ID ...
   Activity ID ... Url ...", ``CustomApiErrorPhrase``, ``RetryAfter``, ``ErrorSourceService``, ``HttpHeaders``), as the
-  issue threads quoted in graph-api.md 5.3 show; see :func:`intune_error`. Body deserialisation errors (unknown
-  property, wrong JSON type) use ODataLib's plain messages.
+  issue threads show (microsoftgraph/microsoft-graph-docs-contrib issue #3693, microsoftgraph/msgraph-sdk-powershell
+  issues #1260 and #2464, andrew-s-taylor/WindowsAutopilotInfo issue #21); see :func:`intune_error`. Body
+  deserialisation errors (unknown property, wrong JSON type) use ODataLib's plain messages.
 
 This module also holds the helpers the Autopilot modules share (property validation, assignment targets,
 Intune errors).
@@ -92,7 +101,9 @@ from .odata import entity_response, list_response
 NS = "#microsoft.graph."
 ZERO_DATE = "0001-01-01T00:00:00Z"
 
-# Application permissions, least privileged first (graph-api.md 1.3-1.5 and 7.5).
+# Application permissions, least privileged first (the Permissions tables of the ESP pages:
+# api-reference/beta/api/intune-onboarding-windows10enrollmentcompletionpageconfiguration-*.md,
+# intune-onboarding-deviceenrollmentconfiguration-assign.md, intune-shared-deviceenrollmentconfiguration-setpriority.md).
 READ = ("DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All",
         "DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All")
 WRITE = ("DeviceManagementServiceConfig.ReadWrite.All", "DeviceManagementConfiguration.ReadWrite.All")

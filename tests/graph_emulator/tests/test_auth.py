@@ -60,7 +60,8 @@ def test_certificate_of_another_app_is_refused(emulator, tmp_path):
 
 def test_requests_ca_bundle_trap(emulator, monkeypatch):
     """msal's verify= only sets Session.verify, which REQUESTS_CA_BUNDLE overrides; a session that passes
-    verify= on every request is not affected (reference: emulator-and-auth.md, section a)."""
+    verify= on every request is not affected (psf/requests src/requests/sessions.py merge_environment_settings;
+    psf/requests issues #3829 and #4726)."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt" if os.path.exists(
         "/etc/ssl/certs/ca-certificates.crt") else requests.certs.where())
     with pytest.raises(requests.exceptions.SSLError):
@@ -149,7 +150,9 @@ def test_missing_permission_is_403(emulator, control, make_graph):
 def test_token_endpoint_scripted_faults(emulator, control):
     """Scripted faults also reach the token endpoint. A 429 is Entra's for client credentials: the text "Too Many
     Requests" with Retry-After, which msal cannot parse as JSON and raises on; msal raises on 5xx too
-    (reference: emulator-and-auth.md section c, items 11 and 14)."""
+    (AzureAD/microsoft-authentication-library-for-python msal/oauth2cli/oauth2.py ``_obtain_token``); msal then
+    answers a failed token request from its own cache for a while, hence a new app for each step
+    (msal/throttled_http_client.py)."""
     control("POST", "faults", {"rules": [{"path": "*/oauth2/v2.0/token", "fault": "429", "retry_after": 1},
                                          {"path": "*/oauth2/v2.0/token", "fault": "503"}]})
     app = _msal_app(emulator, emulator.client_id, emulator.client_secret, http_client=PinnedSession(emulator.ca_path))
