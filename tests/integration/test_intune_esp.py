@@ -15,7 +15,7 @@ CONFIGS = "deviceEnrollmentConfigurations"
 BASE = "/beta/deviceManagement/deviceEnrollmentConfigurations"
 ESP = "intune.autopilot.intune_esp"
 INFO = "intune.autopilot.intune_esp_info"
-SCHEMA_CHECK = Path("/work/shared/tools/graph_schema/check.py")
+SCHEMA_CHECK = Path(__file__).resolve().parent.parent / "graph_schema" / "check.py"
 
 
 def play(*tasks):

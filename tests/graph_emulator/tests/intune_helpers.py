@@ -12,7 +12,7 @@ import sys
 
 from tests.graph_emulator import core, seed
 
-CHECKER = "/work/shared/tools/graph_schema/check.py"
+CHECKER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "graph_schema", "check.py")
 
 
 class Client:
@@ -106,7 +106,3 @@ class Result:
             return json.loads(message)["Message"]
         except (ValueError, KeyError, TypeError):
             return message
-
-
-def checker_available():
-    return os.path.exists(CHECKER)

@@ -14,7 +14,7 @@ from .conftest import SCOPE, GraphClient
 from .test_directory import device_object, security_group
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-CHECKER = "/work/shared/tools/graph_schema/check.py"
+CHECKER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "graph_schema", "check.py")
 
 
 def test_state_reset_seed_advance(graph, emulator, control):

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-from tests.graph_emulator.tests.intune_helpers import CHECKER, checker_available
+from tests.graph_emulator.tests.intune_helpers import CHECKER
 
 ESP_TYPE = "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration"
 AAD = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
@@ -96,15 +96,14 @@ def test_user_driven_join_sequence(emulator, graph, graph_beta, control, tmp_pat
     assert refused.status_code == 400
     assert "unassign all groups" in json.loads(refused.json()["error"]["message"])["Message"]
 
-    if checker_available():
-        log = tmp_path / "log.jsonl"
-        entries = control("GET", "requests")["requests"]
-        with open(log, "w") as handle:
-            for entry in entries:
-                if "/deviceManagement/" in entry["path"] or "/deviceAppManagement/" in entry["path"]:
-                    handle.write(json.dumps(entry) + "\n")
-        done = subprocess.run([sys.executable, CHECKER, "--log", str(log)], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
+    log = tmp_path / "log.jsonl"
+    entries = control("GET", "requests")["requests"]
+    with open(log, "w") as handle:
+        for entry in entries:
+            if "/deviceManagement/" in entry["path"] or "/deviceAppManagement/" in entry["path"]:
+                handle.write(json.dumps(entry) + "\n")
+    done = subprocess.run([sys.executable, CHECKER, "--log", str(log)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_permissions_are_enforced(emulator, make_graph, control):

@@ -4,7 +4,7 @@ import pytest
 
 from tests.graph_emulator import directory, profiles
 
-from .intune_helpers import Client, checker_available
+from .intune_helpers import Client
 from .test_directory import AUTOPILOT_RULE, device_object, security_group
 
 TAG_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderId]:BER"))'
@@ -95,7 +95,6 @@ def test_best_case_evaluates_rules_on_every_read(graph, emulator):
     assert member_names(graph, group["id"]) == ["AP-NOW"]
 
 
-@pytest.mark.skipif(not checker_available(), reason="graph_schema checker not present")
 def test_the_status_matches_the_published_schema(tmp_path):
     client = Client(profiles.resolve({"profile": "realistic"}))
     group_id = client.group("Schema", rule=AUTOPILOT_RULE)

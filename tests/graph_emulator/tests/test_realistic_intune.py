@@ -3,7 +3,7 @@
 import pytest
 
 from tests.graph_emulator import profiles
-from tests.graph_emulator.tests.intune_helpers import Client, checker_available
+from tests.graph_emulator.tests.intune_helpers import Client
 from tests.graph_emulator.tests.test_autopilot import AAD, group_target
 from tests.graph_emulator.tests.test_enrollment import ESP_TYPE, target
 
@@ -104,9 +104,8 @@ def test_a_new_device_is_a_member_first_then_pending_then_assigned_without_and_w
     assert 4.5 <= in_sync_from - assigned_from <= 5.5
     assert rows[1][2] == "0001-01-01T00:00:00Z" and rows[2][2] == rows[3][2] != rows[1][2]
     assert rows[2][3] is None and rows[3][3] == profiles_["BER"]  # deploymentProfile: 404 until in sync
-    if checker_available():
-        code, output = client.schema_check(tmp_path)
-        assert code == 0, output
+    code, output = client.schema_check(tmp_path)
+    assert code == 0, output
 
 
 def test_a_device_moved_to_another_profile_is_out_of_sync_and_keeps_the_old_one_meanwhile(client, tagged):
