@@ -10,14 +10,14 @@ named otherwise):
   ``deploymentProfileAssignmentStatus``; v1.0 does not). The list page
   (api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-list.md) documents no query parameter.
   ``$filter=serialNumber eq '...'`` is answered 400, ``contains(serialNumber,'...')`` works, and a hyphenated serial
-  in ``contains`` was seen answered 400 (NOT-DOCS: microsoft-graph-docs issue #9357, microsoft-graph-docs-contrib
+  in ``contains`` was seen answered 400 (not in Microsoft's docs: microsoft-graph-docs issue #9357, microsoft-graph-docs-contrib
   issue #3693, msgraph-sdk-powershell issues #1260/#2464). Hence :data:`FILTER_THRESHOLD`, :func:`filterable_serial`,
   and the fall-back to the whole list on a 400 (:class:`DeviceReader`).
 * Serial casing in the filter: nothing says whether ``contains`` ignores case. The filter carries the serial in
   capitals, as OEMs write hardware serials, Get-WindowsAutopilotInfo reports them and the portal's CSV holds them; a
   serial the user did not write in capitals that the filter does not find is looked up in the whole list before the
   module takes it as not registered, and when the list holds it the filter is not used again in the run.
-* Intune list pages: the page size is undocumented (about 1,000 reported: NOT-DOCS microsoftgraph/powershell-intune-
+* Intune list pages: the page size is undocumented (about 1,000 reported, not in Microsoft's docs: microsoftgraph/powershell-intune-
   samples issue #2). No ``$top`` is sent: concepts/query-parameters.md says ``$top`` "sets the page size of results",
   but some APIs treat it as a cap on the whole result, so lists follow ``@odata.nextLink`` with the service's size.
 * Intune enrollment throttling: 100 writes and 1,000 requests per 20 s per app and tenant
