@@ -166,8 +166,9 @@ class Emulator:
     def control(self, method, name, payload=None):
         """Call ``/_emulator/<name>``; return the decoded JSON body (or None for an empty body)."""
         url = '%s/_emulator/%s' % (self.url, name)
-        # verify= on the request itself: a REQUESTS_CA_BUNDLE in the environment overrides a
-        # Session.verify (the TLS trap in reference/emulator-and-auth.md), not a per-request verify.
+        # verify= on the request itself: a REQUESTS_CA_BUNDLE in the environment overrides a Session.verify, not
+        # a per-request verify (psf/requests src/requests/sessions.py merge_environment_settings; psf/requests
+        # issues #3829 and #4726).
         try:
             response = self.http.request(method, url, json=payload, timeout=30, verify=self.ca_path)
         except requests.RequestException as exc:

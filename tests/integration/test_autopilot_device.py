@@ -82,7 +82,9 @@ def failed(result, name):
 
 
 def tag_group(graph, tag):
-    """A dynamic device group with Microsoft's group-tag rule (graph-api.md 3.5), created through Graph."""
+    """A dynamic device group with Microsoft's group-tag rule, created through Graph.
+
+    The rule: MicrosoftDocs/memdocs autopilot/enrollment-autopilot.md (the group tag is the OrderID attribute)."""
     return graph.call("POST", "/groups", {
         "displayName": "Autopilot " + tag, "mailEnabled": False, "mailNickname": "ap" + uuid.uuid4().hex[:10],
         "securityEnabled": True, "groupTypes": ["DynamicMembership"], "membershipRuleProcessingState": "On",
